@@ -57,7 +57,7 @@ public final class RawFrontend implements AutoCloseable {
             } catch (ErrnoException e) {
                 boolean retry = e.errno() == Errno.ENOENT || e.errno() == Errno.ECONNREFUSED || e.errno() == Errno.EAGAIN;
                 if (!retry || System.nanoTime() > deadline) {
-                    throw new FrontendException(FrontendException.Kind.IO, "connect", socketPath + ": " + e.getMessage());
+                    throw new FrontendException(FrontendException.Kind.IO, "connect", e.getMessage());
                 }
                 try { Thread.sleep(20); } catch (InterruptedException ie) {
                     Thread.currentThread().interrupt();
