@@ -1,5 +1,6 @@
 package org.vhostj.harness.load;
 
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.vhostj.harness.frontend.VirtQueue;
 import org.vhostj.sys.Epoll;
@@ -7,21 +8,19 @@ import org.vhostj.sys.EventFd;
 import org.vhostj.vhost.driver.DriverRing;
 
 /**
- * Drives one virtqueue on its own platform thread: submits what the engine builds, publishes and kicks
- * (when the backend asks for kicks), reaps completions, and sleeps on the call eventfd with interrupts
- * enabled only while it has nothing else to do (or spins, in poll mode). A call fd that stays silent while
- * completions wait is counted as a missed notification; a queue that makes no progress for the request
- * timeout is abandoned and its in-flight requests are reported lost.
+ * Drives one or more virtqueues (a blk queue, or the RX and TX rings of a net queue pair) on its own
+ * platform thread: submits what each engine builds, publishes and kicks (when the backend asks for kicks),
+ * reaps completions, and sleeps on the call eventfds with interrupts enabled only while it has nothing else
+ * to do (or spins, in poll mode). A call fd that stays silent while completions wait is counted as a
+ * missed notification; requests that get no completion for the request timeout are reported lost.
  *
- * <p>Owns its {@link Epoll}; the queue, the engine and the stats are lent to it for the run and read by the
- * owner after {@link #join}.
+ * <p>Owns its {@link Epoll}; the queues, engines and stats are lent to it for the run and read by the owner
+ * after {@link #join}.
  */
 public final class QueueWorker implements Runnable {
-    private static final long TOKEN_CALL = 0, TOKEN_STOP = 1;
-
-    private final VirtQueue queue;
-    private final DriverRing ring;
-    private final RequestEngine engine;
+    private final VirtQueue[] queues;
+    private final DriverRing[] rings;
+    private final RequestEngine[] engines;
     private final QueueStats stats;
     private final boolean poll;
     private final long requestTimeoutNanos;
@@ -30,13 +29,19 @@ public final class QueueWorker implements Runnable {
     private volatile boolean stopRequested;
 
     public QueueWorker(VirtQueue queue, RequestEngine engine, QueueStats stats, boolean poll, long requestTimeoutMillis) {
-        this.queue = queue;
-        this.ring = queue.ring();
-        this.engine = engine;
+        this(List.of(queue), List.of(engine), stats, poll, requestTimeoutMillis);
+    }
+
+    public QueueWorker(List<VirtQueue> queues, List<RequestEngine> engines, QueueStats stats, boolean poll, long requestTimeoutMillis) {
+        if (queues.size() != engines.size() || queues.isEmpty()) throw new IllegalArgumentException("one engine per queue");
+        this.queues = queues.toArray(new VirtQueue[0]);
+        this.engines = engines.toArray(new RequestEngine[0]);
+        this.rings = new DriverRing[this.queues.length];
+        for (int i = 0; i < rings.length; i++) rings[i] = this.queues[i].ring();
         this.stats = stats;
         this.poll = poll;
         this.requestTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(requestTimeoutMillis);
-        this.thread = new Thread(this, "harness-q" + queue.index());
+        this.thread = new Thread(this, "harness-q" + this.queues[0].index());
     }
 
     public void start() { thread.start(); }
@@ -58,92 +63,115 @@ public final class QueueWorker implements Runnable {
 
     @Override
     public void run() {
-        try (Epoll epoll = new Epoll(2)) {
-            epoll.add(queue.callFd().fd(), Epoll.EPOLLIN, TOKEN_CALL);
-            epoll.add(stopFd.fd(), Epoll.EPOLLIN, TOKEN_STOP);
+        try (Epoll epoll = new Epoll(queues.length + 1)) {
+            for (int i = 0; i < queues.length; i++) epoll.add(queues[i].callFd().fd(), Epoll.EPOLLIN, i);
+            epoll.add(stopFd.fd(), Epoll.EPOLLIN, queues.length);
             loop(epoll);
         } catch (RuntimeException e) {
             stats.aborted = "worker failed: " + e;
-            stats.lost += engine.inFlight();
+            stats.lost += inFlight();
         } finally {
-            stats.ringViolations = ring.violations();
-            if (ring.lastViolation() != null) stats.problem("ring: " + ring.lastViolation());
-            stats.kicks = queue.kicks();
-            stats.kicksSuppressed = queue.kicksSuppressed();
+            for (int i = 0; i < queues.length; i++) {
+                stats.ringViolations += rings[i].violations();
+                if (rings[i].lastViolation() != null) stats.problem("ring " + queues[i].index() + ": " + rings[i].lastViolation());
+                stats.kicks += queues[i].kicks();
+                stats.kicksSuppressed += queues[i].kicksSuppressed();
+            }
             stopFd.close();
         }
+    }
+
+    private int inFlight() {
+        int n = 0;
+        for (RequestEngine e : engines) n += e.inFlight();
+        return n;
     }
 
     private void loop(Epoll epoll) {
         long lastProgress = System.nanoTime();
         boolean stopSent = false;
-        if (!poll) ring.disableInterrupts();
+        if (!poll) for (DriverRing r : rings) r.disableInterrupts();
         while (true) {
             long now = System.nanoTime();
             if (stopRequested && !stopSent) {
-                engine.stop();
+                for (RequestEngine e : engines) e.stop();
                 stopSent = true;
             }
-            int added = 0;
-            while (true) {
-                int id = engine.submit(ring, now);
-                if (id < 0) break;
-                added++;
+            boolean progress = false, finished = true;
+            for (int i = 0; i < queues.length; i++) {
+                int added = 0;
+                while (engines[i].submit(rings[i], now) >= 0) added++;
+                if (added > 0) {
+                    queues[i].publishAndKick();
+                    progress = true;
+                }
+                int reaped = reap(i);
+                if (reaped < 0) return;
+                if (reaped > 0) progress = true;
+                finished &= engines[i].finished(now) && engines[i].inFlight() == 0;
             }
-            if (added > 0) queue.publishAndKick();
-            int reaped = reap();
-            if (reaped < 0) return;
-            if (added > 0 || reaped > 0) lastProgress = now;
-            if (engine.finished(now) && engine.inFlight() == 0) return;
-            if (added > 0 || reaped > 0) continue;
-            if (engine.inFlight() > 0 && now - lastProgress > requestTimeoutNanos) {
-                stats.aborted = engine.inFlight() + " requests got no completion for " + TimeUnit.NANOSECONDS.toMillis(requestTimeoutNanos) + " ms";
-                stats.lost += engine.inFlight();
+            if (finished) return;
+            if (progress) {
+                lastProgress = now;
+                continue;
+            }
+            if (inFlight() > 0 && now - lastProgress > requestTimeoutNanos) {
+                stats.aborted = inFlight() + " requests got no completion for " + TimeUnit.NANOSECONDS.toMillis(requestTimeoutNanos) + " ms";
+                stats.lost += inFlight();
                 return;
             }
             if (poll) {
                 Thread.onSpinWait();
                 continue;
             }
-            if (ring.enableInterrupts()) {   // completions slipped in: no sleep
-                ring.disableInterrupts();
-                continue;
-            }
-            long waitMillis = Math.max(1, Math.min(1000, TimeUnit.NANOSECONDS.toMillis(requestTimeoutNanos) / 4));
+            if (enableInterrupts()) continue;   // completions slipped in: no sleep
+            long waitMillis = Math.max(1, Math.min(100, TimeUnit.NANOSECONDS.toMillis(requestTimeoutNanos) / 4));
             int n = epoll.await((int) waitMillis);
-            ring.disableInterrupts();
+            // a completion that raced the timeout may still be signalled: give the backend a moment first
+            if (n == 0) epoll.await(5);
+            for (DriverRing r : rings) r.disableInterrupts();
             boolean called = false;
-            for (int i = 0; i < n; i++) if (epoll.token(i) == TOKEN_CALL) called = true;
-            if (called || queue.callFd().read() > 0) {
-                queue.callFd().drain();
+            for (int i = 0; i < queues.length; i++) if (queues[i].callFd().read() > 0) called = true;
+            if (called) {
                 stats.interrupts++;
-            } else if (n == 0 && engine.inFlight() > 0) {
-                int r = reap();
-                if (r < 0) return;
-                if (r > 0) {
-                    stats.missedNotifications++;
-                    if (stats.missedNotifications == 1) stats.problem("backend did not signal the call fd for a completion while interrupts were enabled");
-                    lastProgress = System.nanoTime();
+            } else if (n == 0) {
+                for (int i = 0; i < queues.length; i++) {
+                    int r = reap(i);
+                    if (r < 0) return;
+                    if (r > 0) {
+                        if (stats.missedNotifications++ == 0) stats.problem("ring " + queues[i].index()
+                                + ": the backend did not signal the call fd for a completion while interrupts were enabled");
+                        lastProgress = System.nanoTime();
+                    }
                 }
             }
         }
     }
 
-    /** Reaps every completion; returns how many, or -1 when the ring is broken. */
-    private int reap() {
+    /** Enables interrupts on every ring; true (and disabled again) if completions were already waiting. */
+    private boolean enableInterrupts() {
+        boolean pending = false;
+        for (DriverRing r : rings) pending |= r.enableInterrupts();
+        if (pending) for (DriverRing r : rings) r.disableInterrupts();
+        return pending;
+    }
+
+    /** Reaps every completion of queue {@code i}; returns how many, or -1 when its ring is broken. */
+    private int reap(int i) {
+        DriverRing ring = rings[i];
         int n = 0;
         long now = 0;
         for (int id; (id = ring.pollUsed()) != DriverRing.NONE; ) {
             if (id == DriverRing.BAD_USED) {
                 if (ring.broken()) {
-                    stats.aborted = "used ring is invalid: " + ring.lastViolation();
-                    stats.lost += engine.inFlight();
+                    stats.aborted = "used ring " + queues[i].index() + " is invalid: " + ring.lastViolation();
+                    stats.lost += inFlight();
                     return -1;
                 }
                 continue;   // one bad used entry was skipped (counted by the ring); its request stays in flight
             }
             if (n == 0) now = System.nanoTime();
-            engine.complete(id, ring.usedLength(), now);
+            engines[i].complete(id, ring.usedLength(), now);
             n++;
         }
         return n;

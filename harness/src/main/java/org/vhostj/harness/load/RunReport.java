@@ -110,7 +110,10 @@ public final class RunReport {
             sb.append(String.format(Locale.ROOT, "backend CPU: %.2f s over %.2f s (%.0f%%), %.2f µs per op%n", backendCpuSeconds, elapsedSeconds,
                     100 * backendCpuSeconds / elapsedSeconds, totalOps() == 0 ? 0.0 : backendCpuSeconds * 1e6 / totalOps()));
         }
-        extra.forEach((k, v) -> { if (!k.equals("passed")) sb.append(k).append(": ").append(v).append('\n'); });
+        extra.forEach((k, v) -> {
+            if (k.equals("passed")) return;
+            sb.append(k).append(": ").append(v instanceof Double d ? String.format(Locale.ROOT, "%.1f", d) : v).append('\n');
+        });
         for (String p : problems) sb.append("problem: ").append(p).append('\n');
         sb.append(passed() ? "result: PASS" : "result: FAIL").append('\n');
         return sb.toString();

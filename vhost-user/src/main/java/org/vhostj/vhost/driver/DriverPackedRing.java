@@ -123,6 +123,7 @@ public final class DriverPackedRing implements DriverRing {
     @Override public RingArea deviceArea() { return deviceEventArea; }
     @Override public long violations() { return violations; }
     @Override public String lastViolation() { return lastViolation; }
+    @Override public boolean broken() { return broken; }
 
     /** Packed SET_VRING_BASE: bits 0-14 the next available slot, bit 15 the driver's wrap counter. */
     @Override
@@ -261,7 +262,8 @@ public final class DriverPackedRing implements DriverRing {
         if (avail != usedBit || usedBit != usedWrap) return NONE;
         if (inFlight == 0) return fail("slot " + lastUsed + " marked used with nothing in flight");
         int id = Short.toUnsignedInt(desc.get(LE_SHORT, at + DESC_ID_OFFSET));
-        int len = desc.get(LE_INT, at + DESC_LEN_OFFSET);
+        // virtio 1.2 2.8.4: the length is reserved (ignored by drivers) in a used descriptor without WRITE
+        int len = (flags & DESC_F_WRITE) != 0 ? desc.get(LE_INT, at + DESC_LEN_OFFSET) : 0;
         if (id >= size || slotsOf[id] == 0) return fail("used buffer id " + id + " is not in flight");
         if (Integer.toUnsignedLong(len) > writableOf[id]) {
             violations++;

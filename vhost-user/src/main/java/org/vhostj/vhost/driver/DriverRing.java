@@ -88,6 +88,12 @@ public interface DriverRing {
     String lastViolation();
 
     /**
+     * True once the device wrote something the driver cannot continue from (a used index running ahead, an
+     * unknown packed buffer id): every further {@link #pollUsed} returns {@link #BAD_USED}.
+     */
+    boolean broken();
+
+    /**
      * Adds {@code buffers} as a deliberately malformed chain (for hostile testing of devices). Returns the id
      * the device would complete it with, or {@link #NO_SPACE}. The ring's own bookkeeping stays sound: if the
      * device completes the chain, its descriptors are reclaimed as usual. Throws IllegalArgumentException for

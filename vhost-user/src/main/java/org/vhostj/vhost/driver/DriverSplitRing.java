@@ -120,6 +120,7 @@ public final class DriverSplitRing implements DriverRing {
     @Override public RingArea deviceArea() { return usedArea; }
     @Override public long violations() { return violations; }
     @Override public String lastViolation() { return lastViolation; }
+    @Override public boolean broken() { return broken; }
 
     @Override
     public int add(BufferList buffers, boolean indirectChain) {

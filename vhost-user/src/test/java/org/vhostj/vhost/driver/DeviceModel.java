@@ -226,7 +226,7 @@ abstract class DeviceModel {
             long at = nextUsed * 16L;
             desc.set(LE_SHORT, at + 12, (short) chain.id());
             desc.set(LE_INT, at + 8, usedLength);
-            int flags = usedWrap ? (1 << 7) | (1 << 15) : 0;
+            int flags = (usedWrap ? (1 << 7) | (1 << 15) : 0) | (usedLength != 0 ? 2 : 0);   // WRITE: len is valid
             U16.setRelease(desc, at + 14, (short) flags);
             nextUsed += chain.slots();
             if (nextUsed >= size) { nextUsed -= size; usedWrap = !usedWrap; }

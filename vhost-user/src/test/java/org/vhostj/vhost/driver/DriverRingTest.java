@@ -289,6 +289,19 @@ class DriverRingTest {
     }
 
     @Test
+    void packedUsedLengthWithoutTheWriteFlagIsIgnored() {
+        DriverRing ring = ring(true, false, 8, 1);
+        DeviceModel.Packed dev = (DeviceModel.Packed) DeviceModel.of(ring, ram, BASE_GPA);
+        int id = ring.add(new BufferList(1).readable(buffer(8), 8), false);
+        ring.publish();
+        dev.push(dev.pop(), 0);
+        dev.desc.set(DeviceModel.LE_INT, 8, 76);   // a device that reports the readable length of a TX buffer
+        assertEquals(id, ring.pollUsed());
+        assertEquals(0, ring.usedLength(), "reserved without VIRTQ_DESC_F_WRITE");
+        assertEquals(0, ring.violations());
+    }
+
+    @Test
     void packedUnterminatedChainRunsIntoAnUnavailableSlot() {
         DriverRing ring = ring(true, false, 8, 1);
         DeviceModel dev = DeviceModel.of(ring, ram, BASE_GPA);
