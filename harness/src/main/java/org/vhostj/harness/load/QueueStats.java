@@ -9,7 +9,7 @@ import org.HdrHistogram.Histogram;
 /**
  * What one queue worker measured. The worker alone writes; the progress reporter reads {@link #ops} and
  * {@link #bytes} while the run goes on (release/acquire counters, no locks); everything else is read after
- * the worker has ended. Reads and writes (or TX and RX) are kept apart: index 0 and 1.
+ * the worker has ended. Request classes (read/write, TX/RX, FUSE opcodes) are kept apart by index.
  */
 public final class QueueStats {
     /** Latencies up to a minute, 3 significant digits. */
@@ -17,8 +17,8 @@ public final class QueueStats {
 
     public final int queueIndex;
     public final AtomicLong ops = new AtomicLong(), bytes = new AtomicLong();
-    public final long[] opsOf = new long[2], bytesOf = new long[2];
-    public final Histogram[] latency = {new Histogram(MAX_LATENCY_NANOS, 3), new Histogram(MAX_LATENCY_NANOS, 3)};
+    public final long[] opsOf, bytesOf;
+    public final Histogram[] latency;
     /** Requests the backend completed with an error status. */
     public long errors;
     /** Data read back that differs from what was written (or frames that came back altered). */
@@ -41,7 +41,16 @@ public final class QueueStats {
     /** System.nanoTime of the first timed request and of the last timed completion (0: none). */
     public long timedStartNanos, timedEndNanos;
 
-    public QueueStats(int queueIndex) { this.queueIndex = queueIndex; }
+    public QueueStats(int queueIndex) { this(queueIndex, 2); }
+
+    /** Stats with {@code kinds} classes of requests (read/write, tx/rx, or one per FUSE opcode). */
+    public QueueStats(int queueIndex, int kinds) {
+        this.queueIndex = queueIndex;
+        opsOf = new long[kinds];
+        bytesOf = new long[kinds];
+        latency = new Histogram[kinds];
+        for (int k = 0; k < kinds; k++) latency[k] = new Histogram(MAX_LATENCY_NANOS, 3);
+    }
 
     /** Records one completed request of {@code kind} (0 or 1). Data path: no allocation, no lock. */
     void complete(int kind, long lengthBytes, long latencyNanos, long nowNanos) {

@@ -51,7 +51,17 @@ public final class RunReport {
 
     public long bytes(int kind) { return queues.stream().mapToLong(q -> q.bytesOf[kind]).sum(); }
 
-    public long totalOps() { return ops(0) + ops(1); }
+    public long totalOps() {
+        long n = 0;
+        for (int k = 0; k < kinds.length; k++) n += ops(k);
+        return n;
+    }
+
+    public long totalBytes() {
+        long n = 0;
+        for (int k = 0; k < kinds.length; k++) n += bytes(k);
+        return n;
+    }
 
     public long errors() { return sum(q -> q.errors); }
 
@@ -101,7 +111,7 @@ public final class RunReport {
                     ops(k) / elapsedSeconds, bytes(k) / elapsedSeconds / 1e6, us(h, 50), us(h, 99), us(h, 99.9), h.getMaxValue() / 1000.0));
         }
         sb.append(String.format(Locale.ROOT, "%-8s %12d %12.1f %10.1f%n", "total", totalOps(), totalOps() / elapsedSeconds,
-                (bytes(0) + bytes(1)) / elapsedSeconds / 1e6));
+                totalBytes() / elapsedSeconds / 1e6));
         sb.append(String.format(Locale.ROOT, "checks: verified %d, mismatches %d, error status %d, lost %d, used-length mismatches %d, ring violations %d, missed notifications %d%n",
                 verified(), mismatches(), errors(), lost(), usedLengthMismatches(), ringViolations(), missedNotifications()));
         sb.append(String.format(Locale.ROOT, "notifications: kicks %d (suppressed %d), interrupts %d%n",
@@ -136,7 +146,7 @@ public final class RunReport {
             d.put("bytes_per_s", bytes(i) / elapsedSeconds);
             d.put("latency_us", Map.of("p50", us(h, 50), "p99", us(h, 99), "p99_9", us(h, 99.9), "max", h.getMaxValue() / 1000.0,
                     "mean", h.getTotalCount() == 0 ? 0.0 : h.getMean() / 1000.0));
-            k.put(kinds[i], d);
+            if (ops(i) > 0 || kinds.length <= 2) k.put(kinds[i], d);
         }
         m.put("results", k);
         m.put("total_ops", totalOps());
