@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "vhost-harness", mixinStandardHelpOptions = true, version = "vhost-harness 0.1",
         description = "Test and load-test vhost-user device backends without booting a VM.",
-        subcommands = {BlkCommand.class, NetCommand.class})
+        subcommands = {BlkCommand.class, NetCommand.class, FsCommand.class})
 public final class VhostHarness {
     public static void main(String[] args) {
         System.exit(execute(args));
