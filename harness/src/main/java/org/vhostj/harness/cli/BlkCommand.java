@@ -51,9 +51,12 @@ public final class BlkCommand implements Callable<Integer> {
     @Option(names = "--hostile", description = "send malformed messages and descriptor chains; report whether the backend survives and still serves")
     boolean hostile;
 
+    @Option(names = "--skip", paramLabel = "REGEX", description = "with --hostile: leave out attacks whose name matches")
+    String skipAttacks;
+
     @Override
     public Integer call() throws Exception {
-        if (hostile) return HostileCommandSupport.run(common, "blk");
+        if (hostile) return HostileCommandSupport.run(common, "blk", skipAttacks);
         BlkJob.Mode mode = BlkJob.Mode.valueOf(rw.toUpperCase());
         BlkJob job = new BlkJob(mode, Math.toIntExact(bs), iodepth, readPercent, verify, size, Math.round(runtimeSeconds * 1000), seed);
         BlkRun.Settings s = new BlkRun.Settings(common.sessionOptions(), queues, job, common.poll, common.timeoutMillis, size,

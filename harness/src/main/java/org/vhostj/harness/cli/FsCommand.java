@@ -40,9 +40,12 @@ public final class FsCommand implements Callable<Integer> {
     @Option(names = "--hostile", description = "send malformed messages and descriptor chains; report whether the backend survives and still serves")
     boolean hostile;
 
+    @Option(names = "--skip", paramLabel = "REGEX", description = "with --hostile: leave out attacks whose name matches")
+    String skipAttacks;
+
     @Override
     public Integer call() throws Exception {
-        if (hostile) return HostileCommandSupport.run(common, "fs");
+        if (hostile) return HostileCommandSupport.run(common, "fs", skipAttacks);
         FsJob job = new FsJob(FsJob.Workload.valueOf(workload.toUpperCase(Locale.ROOT)), Math.toIntExact(bs), iodepth, fileSize,
                 Math.round(runtimeSeconds * 1000), verify, seed);
         FsRun.Settings s = new FsRun.Settings(common.sessionOptions(), job, common.poll, common.timeoutMillis, common.backendPid,

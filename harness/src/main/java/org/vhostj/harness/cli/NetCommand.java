@@ -29,9 +29,12 @@ public final class NetCommand implements Callable<Integer> {
     @Option(names = "--hostile", description = "send malformed messages and descriptor chains; report whether the backend survives and still serves")
     boolean hostile;
 
+    @Option(names = "--skip", paramLabel = "REGEX", description = "with --hostile: leave out attacks whose name matches")
+    String skipAttacks;
+
     @Override
     public Integer call() throws Exception {
-        if (hostile) return HostileCommandSupport.run(common, "net");
+        if (hostile) return HostileCommandSupport.run(common, "net", skipAttacks);
         NetRun.Settings s = new NetRun.Settings(common.sessionOptions(), pairs, pktSize, Math.round(durationSeconds * 1000), !noLoopback,
                 common.poll, common.timeoutMillis, common.backendPid, common.quiet || common.json ? null : System.err);
         try (LoadRun.Interruption intr = new LoadRun.Interruption()) {

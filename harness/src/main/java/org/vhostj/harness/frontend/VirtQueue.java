@@ -1,6 +1,11 @@
 package org.vhostj.harness.frontend;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import org.vhostj.sys.EventFd;
+import org.vhostj.sys.LibC;
+import org.vhostj.vhost.driver.BufferList;
 import org.vhostj.vhost.driver.DriverPackedRing;
 import org.vhostj.vhost.driver.DriverRing;
 import org.vhostj.vhost.driver.DriverSplitRing;
@@ -64,6 +69,46 @@ public final class VirtQueue implements AutoCloseable {
     public void kick() {
         kick.signal();
         kicks++;
+    }
+
+    /** {@link #waitFor}: the chain did not complete in time. */
+    public static final long TIMED_OUT = -1;
+    /** {@link #waitFor}: the used ring became invalid. */
+    public static final long RING_BROKEN = -2;
+
+    /**
+     * Adds {@code buffers}, kicks, and waits up to {@code timeoutMillis} for that chain to complete. Returns
+     * its used length (unsigned), {@link #TIMED_OUT} or {@link #RING_BROKEN}; {@link DriverRing#NO_SPACE}
+     * when the ring is full. Control path (probes, hostile tests): not for load.
+     */
+    public long roundTrip(BufferList buffers, boolean indirect, long timeoutMillis) {
+        int id = ring.add(buffers, indirect);
+        if (id < 0) return id;
+        ring.publish();
+        kick();   // always: a probe must not depend on the backend's kick suppression being right
+        return waitFor(id, timeoutMillis);
+    }
+
+    /** Waits for chain {@code id} (completions of other chains are dropped). */
+    public long waitFor(int id, long timeoutMillis) {
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment pfd = a.allocate(8, 4);
+            while (true) {
+                int got = ring.pollUsed();
+                if (got == id) return Integer.toUnsignedLong(ring.usedLength());
+                if (got == DriverRing.BAD_USED && ring.broken()) return RING_BROKEN;
+                if (got != DriverRing.NONE) continue;
+                if (ring.enableInterrupts()) continue;
+                long left = (deadline - System.nanoTime()) / 1_000_000;
+                if (left <= 0) return TIMED_OUT;
+                pfd.set(ValueLayout.JAVA_INT, 0, call.fd());
+                pfd.set(ValueLayout.JAVA_SHORT, 4, (short) 1);   // POLLIN
+                pfd.set(ValueLayout.JAVA_SHORT, 6, (short) 0);
+                LibC.poll(pfd, 1, (int) Math.min(left, 1000));
+                call.drain();
+            }
+        }
     }
 
     public long kicks() { return kicks; }
