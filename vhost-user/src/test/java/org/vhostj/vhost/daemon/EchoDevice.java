@@ -18,7 +18,7 @@ import org.vhostj.vhost.ring.DescriptorChain;
  * In deferred mode a queue holds every chain until {@link #releaseDeferred} (an eventfd the worker
  * watches), to test in-flight handling; a config space of 8 bytes whose second half is writable.
  */
-final class EchoDevice implements VirtioDevice {
+class EchoDevice implements VirtioDevice {
     final int queues;
     volatile boolean deferred;
     final List<Integer> handledHeads = new CopyOnWriteArrayList<>();
