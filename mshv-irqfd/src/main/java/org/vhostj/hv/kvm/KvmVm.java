@@ -44,24 +44,24 @@ public final class KvmVm extends AbstractVirtualMachine {
      * keeps the mapping alive until it {@link #unmapMemory unmaps} the slot or closes the VM.
      */
     public void mapMemory(int slot, long gpa, MemorySegment hostMemory) {
-        long hostAddress = hostMemory.address(), sizeBytes = hostMemory.byteSize();
-        if ((hostAddress | gpa | sizeBytes) % PAGE != 0 || sizeBytes == 0) {
+        long userspaceAddr = hostMemory.address(), sizeBytes = hostMemory.byteSize();
+        if ((userspaceAddr | gpa | sizeBytes) % PAGE != 0 || sizeBytes == 0) {
             throw new IllegalArgumentException("memory slot must be whole pages: gpa 0x" + Long.toHexString(gpa)
-                    + ", " + sizeBytes + " bytes at host 0x" + Long.toHexString(hostAddress));
+                    + ", " + sizeBytes + " bytes at userspace_addr 0x" + Long.toHexString(userspaceAddr));
         }
-        setMemoryRegion(slot, gpa, sizeBytes, hostAddress);
+        setMemoryRegion(slot, gpa, sizeBytes, userspaceAddr);
     }
 
     /** Deletes memory slot {@code slot} (memory_size 0); afterwards its host memory may be unmapped. */
     public void unmapMemory(int slot) { setMemoryRegion(slot, 0, 0, 0); }
 
-    private void setMemoryRegion(int slot, long gpa, long sizeBytes, long hostAddress) {
+    private void setMemoryRegion(int slot, long gpa, long sizeBytes, long userspaceAddr) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment r = a.allocate(UserspaceMemoryRegion.LAYOUT);
             r.set(ValueLayout.JAVA_INT, UserspaceMemoryRegion.SLOT_OFFSET, slot);
             r.set(ValueLayout.JAVA_LONG, UserspaceMemoryRegion.GUEST_PHYS_ADDR_OFFSET, gpa);
             r.set(ValueLayout.JAVA_LONG, UserspaceMemoryRegion.MEMORY_SIZE_OFFSET, sizeBytes);
-            r.set(ValueLayout.JAVA_LONG, UserspaceMemoryRegion.USERSPACE_ADDR_OFFSET, hostAddress);
+            r.set(ValueLayout.JAVA_LONG, UserspaceMemoryRegion.USERSPACE_ADDR_OFFSET, userspaceAddr);
             int rc = LibC.ioctl(vmFd.value(), KVM_SET_USER_MEMORY_REGION, r);
             if (rc < 0) {
                 throw new ErrnoException("KVM_SET_USER_MEMORY_REGION", -rc, "slot " + slot + ", gpa 0x"

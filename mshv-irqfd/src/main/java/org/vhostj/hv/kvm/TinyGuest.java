@@ -111,15 +111,15 @@ public final class TinyGuest implements AutoCloseable {
         if (CODE_GPA + code.length > RAM_SIZE) throw new IllegalArgumentException("guest code too long: " + code.length + " bytes");
         Fd ram = Memfd.create("tiny-guest", RAM_SIZE);
         Arena arena = Arena.ofShared();
-        KvmVcpu vcpu = null;
+        boolean mapped = false;
         try {
             MemorySegment memory = Memfd.mapShared(ram.value(), 0, RAM_SIZE, true, arena);
             MemorySegment.copy(code, 0, memory, ValueLayout.JAVA_BYTE, CODE_GPA, code.length);
             vm.mapMemory(MEMORY_SLOT, RAM_GPA, memory);
-            vcpu = vm.createVcpu();
-            return new TinyGuest(vm, ram, arena, vcpu);
+            mapped = true;
+            return new TinyGuest(vm, ram, arena, vm.createVcpu());
         } catch (RuntimeException e) {
-            if (vcpu != null) vcpu.close();
+            if (mapped) vm.unmapMemory(MEMORY_SLOT); // before the RAM goes: KVM must not keep a slot onto it
             arena.close();
             ram.close();
             throw e;
