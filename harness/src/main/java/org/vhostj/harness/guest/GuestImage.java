@@ -51,6 +51,7 @@ public final class GuestImage {
     private static final String FORMAT = "vhostj-guest-1";
     private static final Duration DOWNLOAD_TIMEOUT = Duration.ofMinutes(10);
     private static final Duration TOOL_TIMEOUT = Duration.ofMinutes(2);
+    private static final int UNUSED_ARCHIVE_DAYS = 3;
     private static final byte[] XZ_MAGIC = {(byte) 0xfd, '7', 'z', 'X', 'Z', 0};
     private static final Map<Boolean, GuestImage> SHARED = new LinkedHashMap<>();
 
@@ -209,12 +210,30 @@ public final class GuestImage {
                         for (var f : fioFiles.entrySet()) cpio.file(f.getKey(), 0755, f.getValue());
                         cpio.finish();
                     }
+                    Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
                     moveAtomically(tmp, initramfs);
                 } finally {
                     Files.deleteIfExists(tmp);
                 }
             }
+            Files.setLastModifiedTime(initramfs, java.nio.file.attribute.FileTime.from(java.time.Instant.now()));
+            pruneUnusedArchives(initramfs);
             return new GuestImage(vmlinux, initramfs, version, withFio);
+        }
+
+        /**
+         * Deletes initramfs archives no build has used for {@link #UNUSED_ARCHIVE_DAYS} days (each
+         * build touches the one it returns): edited scripts leave old ones behind, and worktrees on
+         * other branches may still use recent ones.
+         */
+        private void pruneUnusedArchives(Path keep) throws IOException {
+            java.time.Instant cutoff = java.time.Instant.now().minus(Duration.ofDays(UNUSED_ARCHIVE_DAYS));
+            try (Stream<Path> files = Files.list(cache)) {
+                for (Path p : files.filter(p -> p.getFileName().toString().startsWith("initramfs-")
+                        && p.getFileName().toString().endsWith(".cpio.gz") && !p.equals(keep)).toList()) {
+                    if (Files.getLastModifiedTime(p).toInstant().isBefore(cutoff)) Files.deleteIfExists(p);
+                }
+            }
         }
 
         /** linux-image-amd64 is a metapackage; its Depends names the real image (linux-image-6.1.0-NN-amd64). */

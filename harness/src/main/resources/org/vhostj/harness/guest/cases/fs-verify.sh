@@ -40,6 +40,8 @@ rm -f $m/many.*
 [ "$(ls $m | grep -c '^many\.')" = 0 ] || fail "unlink left entries"
 
 if [ -n "$FS_WAIT_FILE" ]; then
+  # look the name up first, so the guest holds a negative entry the host's create must overcome
+  [ ! -e "$m/$FS_WAIT_FILE" ] || fail "host file $FS_WAIT_FILE exists before the wait"
   echo "FS-WAIT-HOST file=$FS_WAIT_FILE"
   i=0; limit=$((${FS_WAIT_SECS:-30} * 10))
   while [ ! -f "$m/$FS_WAIT_FILE" ] && [ $i -lt $limit ]; do sleep 0.1; i=$((i + 1)); done
