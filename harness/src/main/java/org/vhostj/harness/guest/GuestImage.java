@@ -162,7 +162,7 @@ public final class GuestImage {
             String version = kernelVersion(kernelTree);
             Path vmlinux = kernelTree.resolve("vmlinux");
             if (!Files.isRegularFile(vmlinux)) {
-                HostCommand.run(List.of("depmod", "-b", kernelTree.toString(), version), null, TOOL_TIMEOUT);
+                HostCommand.run(List.of(program("depmod"), "-b", kernelTree.toString(), version), null, TOOL_TIMEOUT);
                 extractVmlinux(kernelTree.resolve("boot/vmlinuz-" + version), vmlinux);
             }
             Path busybox = unpack(busyboxDeb, "busybox-").resolve("bin/busybox");
@@ -359,7 +359,7 @@ public final class GuestImage {
         private static List<Path> moduleLoadOrder(Path kernelTree, String version) throws IOException {
             LinkedHashMap<String, Path> order = new LinkedHashMap<>();
             for (String module : MODULES) {
-                String out = HostCommand.run(List.of("modprobe", "-d", kernelTree.toString(), "-S", version,
+                String out = HostCommand.run(List.of(program("modprobe"), "-d", kernelTree.toString(), "-S", version,
                         "--show-depends", module), null, TOOL_TIMEOUT);
                 for (String line : out.split("\n")) {
                     String[] words = line.trim().split("\\s+");
@@ -394,6 +394,13 @@ public final class GuestImage {
             }
             return files;
         }
+    }
+
+    /** {@code name}'s path (depmod and modprobe live in /usr/sbin, which a user's PATH may lack). */
+    private static String program(String name) throws IOException {
+        Path p = QemuGuest.findProgram(name);
+        if (p == null) throw new IOException(name + " is not installed");
+        return p.toString();
     }
 
     static byte[] resource(String name) throws IOException {

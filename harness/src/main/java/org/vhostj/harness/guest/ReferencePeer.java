@@ -35,12 +35,10 @@ public final class ReferencePeer implements AutoCloseable {
         this.runtimeDir = runtimeDir;
     }
 
-    /** Programs the peers need, as (program, Debian package). */
-    public static List<HostProgram> hostPrograms() {
-        return List.of(new HostProgram("qemu-storage-daemon", "qemu-system-common"),
-                new HostProgram(VIRTIOFSD, "qemu-system-common"),
-                new HostProgram("dpdk-testpmd", "dpdk-dev"));
-    }
+    /** The program each peer runs, with its Debian package. */
+    public static final HostProgram QEMU_STORAGE_DAEMON = new HostProgram("qemu-storage-daemon", "qemu-system-common");
+    public static final HostProgram VIRTIOFSD_PROGRAM = new HostProgram(VIRTIOFSD, "qemu-system-common");
+    public static final HostProgram TESTPMD = new HostProgram("dpdk-testpmd", "dpdk-dev");
 
     /**
      * qemu-storage-daemon exporting the raw file {@code image} as vhost-user-blk with {@code queues}

@@ -41,10 +41,13 @@ class ReferencePeerGuestTest {
     static void buildImage() throws IOException {
         HostPackages.assumeSlowTestsEnabled();
         for (HostProgram p : GuestImage.hostPrograms(false)) HostPackages.require(p.program(), p.debianPackage());
-        for (HostProgram p : ReferencePeer.hostPrograms()) HostPackages.require(p.program(), p.debianPackage());
         long t0 = System.nanoTime();
         image = GuestImage.shared(false);
         System.out.printf("guest image %s ready in %d ms%n", image, (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    private static void require(HostProgram p) {
+        HostPackages.require(p.program(), p.debianPackage());
     }
 
     private static Path log(TestInfo test, String what) {
@@ -96,6 +99,7 @@ class ReferencePeerGuestTest {
 
     @Test
     void blkVerifyOverQemuStorageDaemonLeavesGuestBytesInTheImage(TestInfo test) throws Exception {
+        require(ReferencePeer.QEMU_STORAGE_DAEMON);
         Path img = rawImage(tmp, 64L << 20);
         GuestResult r;
         try (ReferencePeer qsd = ReferencePeer.qemuStorageDaemon(tmp.resolve("blk.sock"), img, 1, false, log(test, "qsd"))) {
@@ -112,6 +116,7 @@ class ReferencePeerGuestTest {
 
     @Test
     void blkMkfsOverQemuStorageDaemonSurvivesRemount(TestInfo test) throws Exception {
+        require(ReferencePeer.QEMU_STORAGE_DAEMON);
         Path img = rawImage(tmp, 64L << 20);
         GuestResult r;
         try (ReferencePeer qsd = ReferencePeer.qemuStorageDaemon(tmp.resolve("blk.sock"), img, 2, false, log(test, "qsd"))) {
@@ -131,6 +136,7 @@ class ReferencePeerGuestTest {
 
     @Test
     void blkCrashWithQemuStorageDaemonKilledAndRestartedLosesNoAcknowledgedWrite(TestInfo test) throws Exception {
+        require(ReferencePeer.QEMU_STORAGE_DAEMON);
         Path img = rawImage(tmp, 64L << 20);
         Path sock = tmp.resolve("blk.sock");
         BlkCrashLedger ledger = new BlkCrashLedger();
@@ -160,6 +166,7 @@ class ReferencePeerGuestTest {
 
     @Test
     void fsVerifyOverVirtiofsdMatchesTheHostViewBothWays(TestInfo test) throws Exception {
+        require(ReferencePeer.VIRTIOFSD_PROGRAM);
         Path share = Files.createDirectory(tmp.resolve("share"));
         byte[] hostBytes = new byte[1 << 20];
         new Random(42).nextBytes(hostBytes);
@@ -196,6 +203,7 @@ class ReferencePeerGuestTest {
 
     @Test
     void netPingThroughTestpmdNetVhostGetsReplies(TestInfo test) throws Exception {
+        require(ReferencePeer.TESTPMD);
         GuestResult r;
         try (ReferencePeer testpmd = ReferencePeer.testpmdNetVhost(tmp.resolve("net.sock"), "5tswap", 1, log(test, "testpmd"))) {
             r = QemuGuest.of(image).net(testpmd.socket()).run(GuestCase.NET_PING).env("PING_COUNT", 10)
@@ -210,9 +218,10 @@ class ReferencePeerGuestTest {
 
     @Test
     void imageWithFioRunsFioOnTheVhostUserDisk(TestInfo test) throws Exception {
-        for (HostProgram p : GuestImage.hostPrograms(true)) HostPackages.require(p.program(), p.debianPackage());
+        for (HostProgram p : GuestImage.hostPrograms(true)) require(p);
         GuestImage fioImage = GuestImage.shared(true);
         assertTrue(fioImage.hasFio());
+        require(ReferencePeer.QEMU_STORAGE_DAEMON);
         Path img = rawImage(tmp, 64L << 20);
         GuestResult r;
         try (ReferencePeer qsd = ReferencePeer.qemuStorageDaemon(tmp.resolve("blk.sock"), img, 1, false, log(test, "qsd"))) {
@@ -235,6 +244,7 @@ class ReferencePeerGuestTest {
     void qemu72UnderTcgSegfaultsWhenGuestStartsVhostUserNetWithMsix(TestInfo test) throws Exception {
         String version = HostCommand.run(List.of("qemu-system-x86_64", "--version"), null, Duration.ofSeconds(30));
         assumeTrue(version.contains("version 7.2."), "only QEMU 7.2 is known to crash: " + version.lines().findFirst().orElse(""));
+        require(ReferencePeer.TESTPMD);
         GuestResult r;
         try (ReferencePeer testpmd = ReferencePeer.testpmdNetVhost(tmp.resolve("net.sock"), "5tswap", 1, log(test, "testpmd"))) {
             r = QemuGuest.of(image).accel(Accel.TCG)
