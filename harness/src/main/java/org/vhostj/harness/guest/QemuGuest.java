@@ -186,7 +186,10 @@ public final class QemuGuest {
         return this;
     }
 
-    /** Called with each console line (CRs and terminal escapes removed), on the console reader thread. */
+    /**
+     * Called with each console line (CRs and terminal escapes removed), on the console reader thread.
+     * It must return quickly: while it runs, QEMU's console output, and so the guest, waits.
+     */
     public QemuGuest onConsoleLine(Consumer<String> listener) {
         this.consoleListener = Objects.requireNonNull(listener);
         return this;
