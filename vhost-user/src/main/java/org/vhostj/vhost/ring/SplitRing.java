@@ -1,0 +1,235 @@
+package org.vhostj.vhost.ring;
+
+import static org.vhostj.vhost.ring.RingLayout.*;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import org.vhostj.vhost.memory.GuestMemory;
+
+/**
+ * Device side of a split virtqueue (virtio 1.2 section 2.7). Walks each chain once into the worker's
+ * {@link DescriptorChain}, bounded by the table size so a loop ends, and tracks which heads are out so a
+ * handler cannot complete a head twice.
+ */
+public final class SplitRing extends DeviceRing {
+    /** Aligned u16 access for the indexes the spec orders (needs 2-byte alignment; native = little-endian here). */
+    private static final VarHandle U16 = ValueLayout.JAVA_SHORT.varHandle();
+    static {
+        if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) throw new ExceptionInInitializerError("virtio rings need a little-endian host");
+    }
+
+    private MemorySegment desc, avail, used;
+    private int nextAvail, nextUsed, signalledUsed;
+    private boolean signalledValid;
+    private int pendingUsed;
+    private final boolean[] outstanding;
+    private int outstandingCount;
+    private SplitInflight inflight;
+
+    public SplitRing(RingAddresses addresses, boolean eventIdx, boolean indirect, int nextAvail) {
+        super(addresses, eventIdx, indirect);
+        if (size <= 0 || size > MAX_QUEUE_SIZE || Integer.bitCount(size) != 1) {
+            throw new IllegalArgumentException("split ring size must be a power of two in 1.." + MAX_QUEUE_SIZE + ": " + size);
+        }
+        this.nextAvail = nextAvail & 0xffff;
+        this.outstanding = new boolean[size];
+    }
+
+    @Override
+    public boolean attach(GuestMemory mem) {
+        RingAddresses a = addresses;
+        // virtio 1.2 2.7: descriptor table 16-aligned, avail 2-aligned, used 4-aligned
+        if ((a.descGpa() & 15) != 0 || (a.driverGpa() & 1) != 0 || (a.deviceGpa() & 3) != 0) return false;
+        MemorySegment d = mem.slice(a.descGpa(), descTableSize(size));
+        MemorySegment av = mem.slice(a.driverGpa(), availSize(size));
+        MemorySegment u = mem.slice(a.deviceGpa(), usedSize(size));
+        if (d == null || av == null || u == null) return false;
+        if ((av.address() & 1) != 0 || (u.address() & 3) != 0) return false;
+        boolean first = memory == null;
+        this.memory = mem;
+        this.desc = d;
+        this.avail = av;
+        this.used = u;
+        if (first) {
+            nextUsed = Short.toUnsignedInt((short) U16.getAcquire(used, (long) USED_IDX_OFFSET));
+            signalledValid = false;
+        }
+        return true;
+    }
+
+    /**
+     * Tracks in-flight heads in {@code region} (INFLIGHT_SHMFD) and returns the heads a previous daemon left
+     * in flight, to resubmit with {@link #walkHead}; the next avail index then follows from the used index.
+     */
+    public int[] trackInflight(SplitInflight region) {
+        this.inflight = region;
+        int usedIdx = Short.toUnsignedInt((short) U16.getAcquire(used, (long) USED_IDX_OFFSET));
+        int[] heads = region.recover(usedIdx);
+        nextUsed = usedIdx;
+        nextAvail = (usedIdx + heads.length) & 0xffff;
+        return heads;
+    }
+
+    private int availIdx() { return Short.toUnsignedInt((short) U16.getAcquire(avail, (long) AVAIL_IDX_OFFSET)); }
+
+    @Override
+    public int pop(DescriptorChain chain) {
+        // acquire: the ring entries and descriptors the driver wrote before bumping idx are visible after this read
+        int pending = (availIdx() - nextAvail) & 0xffff;
+        if (pending == 0) return POP_EMPTY;
+        if (pending > size) { lastFault = ChainFault.BAD_INDEX; return POP_RING_FAULT; }  // more than a ring's worth: not work, a broken driver
+        int head = Short.toUnsignedInt(avail.get(LE_SHORT, AVAIL_RING_OFFSET + 2L * (nextAvail & (size - 1))));
+        if (head >= size || outstanding[head]) { lastFault = ChainFault.BAD_INDEX; return POP_RING_FAULT; }
+        nextAvail = (nextAvail + 1) & 0xffff;
+        outstanding[head] = true;
+        outstandingCount++;
+        if (inflight != null) inflight.popped(head);
+        return walkOut(head, chain);
+    }
+
+    @Override
+    public int walkHead(int head, DescriptorChain chain) {
+        if (head < 0 || head >= size || outstanding[head]) { lastFault = ChainFault.BAD_INDEX; return POP_RING_FAULT; }
+        outstanding[head] = true;
+        outstandingCount++;
+        return walkOut(head, chain);
+    }
+
+    private int walkOut(int head, DescriptorChain chain) {
+        chain.clear();
+        chain.setHead(head);
+        chain.setRingSlots(1);
+        ChainFault f = walk(head, chain);
+        if (f != ChainFault.OK) { lastFault = f; return POP_CHAIN_FAULT; }
+        if (writeLog != null) writeLog.record(head, chain);
+        return POP_OK;
+    }
+
+    /** Walks the chain at {@code head}; never allocates, never throws for guest input. */
+    private ChainFault walk(int head, DescriptorChain chain) {
+        GuestMemory mem = memory;
+        MemorySegment table = desc;
+        long base = 0;
+        int tableSize = size, budget = size, index = head;
+        boolean inIndirect = false;
+        while (true) {
+            if (index >= tableSize) return ChainFault.BAD_INDEX;
+            if (budget-- == 0) return ChainFault.LOOP;            // each entry is visited at most once
+            long at = base + (long) index * DESC_SIZE;              // read each field once: the guest may be rewriting it
+            long gpa = table.get(LE_LONG, at + DESC_ADDR_OFFSET);
+            long len = Integer.toUnsignedLong(table.get(LE_INT, at + DESC_LEN_OFFSET));
+            int flags = Short.toUnsignedInt(table.get(LE_SHORT, at + DESC_FLAGS_OFFSET));
+            int next = Short.toUnsignedInt(table.get(LE_SHORT, at + DESC_NEXT_OFFSET));
+            if ((flags & DESC_F_INDIRECT) != 0) {
+                if (!indirect || inIndirect || (flags & DESC_F_NEXT) != 0 || len == 0 || (len & 15) != 0 || len > 65535L * 16) {
+                    return ChainFault.BAD_INDIRECT;
+                }
+                int r = mem.regionOf(gpa, len);
+                if (r < 0) return ChainFault.BAD_ADDRESS;
+                table = mem.region(r);
+                base = mem.offsetIn(r, gpa);
+                tableSize = budget = (int) (len / DESC_SIZE);
+                index = 0;
+                inIndirect = true;
+                continue;
+            }
+            ChainFault f = record(mem, chain, gpa, len, (flags & DESC_F_WRITE) != 0);
+            if (f != ChainFault.OK) return f;
+            if ((flags & DESC_F_NEXT) == 0) return ChainFault.OK;
+            index = next;
+        }
+    }
+
+    /** Adds [gpa, gpa+len) to the chain, split where it crosses from one region into an adjacent one. */
+    static ChainFault record(GuestMemory mem, DescriptorChain chain, long gpa, long len, boolean writable) {
+        while (len > 0) {
+            int r = mem.regionAt(gpa);
+            if (r < 0) return ChainFault.BAD_ADDRESS;
+            long n = Math.min(len, mem.remainingIn(r, gpa));
+            ChainFault f = chain.add(mem.region(r), mem.offsetIn(r, gpa), n, gpa, writable);
+            if (f != ChainFault.OK) return f;
+            if (Long.compareUnsigned(gpa + n, gpa) < 0 && len > n) return ChainFault.BAD_ADDRESS; // wraps past 2^64
+            gpa += n;
+            len -= n;
+        }
+        return ChainFault.OK;
+    }
+
+    @Override
+    public void unpop() {
+        nextAvail = (nextAvail - 1) & 0xffff;
+        int head = Short.toUnsignedInt(avail.get(LE_SHORT, AVAIL_RING_OFFSET + 2L * (nextAvail & (size - 1))));
+        if (head < size && outstanding[head]) { outstanding[head] = false; outstandingCount--; }
+    }
+
+    @Override
+    public boolean pushUsed(int id, int lengthBytes) {
+        if (id < 0 || id >= size || !outstanding[id]) return false;
+        long at = USED_RING_OFFSET + (long) USED_ELEM_SIZE * (nextUsed & (size - 1));
+        used.set(LE_INT, at, id);
+        used.set(LE_INT, at + 4, lengthBytes);
+        if (inflight != null) inflight.completing(id);
+        if (dirtyLog != null) logUsedWrite(at, USED_ELEM_SIZE);
+        if (writeLog != null && dirtyLog != null) writeLog.logCompletion(id, lengthBytes, dirtyLog);
+        outstanding[id] = false;
+        outstandingCount--;
+        nextUsed = (nextUsed + 1) & 0xffff;
+        pendingUsed++;
+        return true;
+    }
+
+    @Override
+    public boolean flushUsed() {
+        if (pendingUsed == 0) return false;
+        // release: the used elements written above are visible before the driver can see the new idx
+        U16.setRelease(used, (long) USED_IDX_OFFSET, (short) nextUsed);
+        pendingUsed = 0;
+        if (inflight != null) inflight.published(nextUsed);
+        if (dirtyLog != null) logUsedWrite(USED_IDX_OFFSET, 2);
+        // store->load barrier: our idx store must be visible before we read the driver's suppression state,
+        // pairing with the driver's barrier between its used_event store and its used idx read (2.7.10)
+        VarHandle.fullFence();
+        if (eventIdx) {
+            int usedEvent = Short.toUnsignedInt((short) U16.get(avail, usedEventOffset(size)));
+            int old = signalledUsed;
+            boolean valid = signalledValid;
+            signalledUsed = nextUsed;
+            signalledValid = true;
+            return !valid || needEvent(usedEvent, nextUsed, old);
+        }
+        return (Short.toUnsignedInt((short) U16.get(avail, (long) AVAIL_FLAGS_OFFSET)) & AVAIL_F_NO_INTERRUPT) == 0;
+    }
+
+    @Override
+    public void disableKicks() {
+        // with EVENT_IDX the driver kicks only when it passes avail_event, which we leave behind while draining
+        if (!eventIdx) U16.setRelease(used, (long) USED_FLAGS_OFFSET, (short) USED_F_NO_NOTIFY);
+    }
+
+    @Override
+    public boolean enableKicks() {
+        if (eventIdx) U16.setRelease(used, availEventOffset(size), (short) nextAvail);
+        else U16.setRelease(used, (long) USED_FLAGS_OFFSET, (short) 0);
+        // store->load: publish "kick me" before re-checking avail idx, or a buffer added in between is missed
+        VarHandle.fullFence();
+        return hasAvailable();
+    }
+
+    @Override
+    public boolean hasAvailable() { return availIdx() != nextAvail; }
+
+    @Override
+    public int base() { return nextAvail; }
+
+    @Override
+    public int pendingUsed() { return pendingUsed; }
+
+    @Override
+    public int outstandingCount() { return outstandingCount; }
+
+    private void logUsedWrite(long offsetInUsed, long len) {
+        if (addresses.logUsed()) dirtyLog.mark(addresses.logGpa() + offsetInUsed, len);
+    }
+}
