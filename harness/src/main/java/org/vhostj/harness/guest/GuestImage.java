@@ -44,7 +44,7 @@ import java.util.zip.GZIPOutputStream;
 public final class GuestImage {
     /** Modules loaded by /init, each with its dependencies (modprobe --show-depends), in this order. */
     public static final List<String> MODULES =
-            List.of("virtio_pci", "virtio_blk", "virtio_net", "virtiofs", "fuse", "ext4", "pktgen");
+            List.of("virtio_pci", "virtio_blk", "virtio_net", "virtiofs", "fuse", "virtio_rng", "ext4", "pktgen");
 
     private static final String RESOURCES = "/org/vhostj/harness/guest/";
     /** Bump when the layout of the initramfs changes in a way the hashed inputs do not show. */

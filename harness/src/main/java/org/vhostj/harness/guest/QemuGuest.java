@@ -56,7 +56,7 @@ public final class QemuGuest {
     }
 
     /** A vhost-user device; its backend must already listen on {@code socket} (QEMU is the client). */
-    public sealed interface Device permits Blk, Fs, Net {
+    public sealed interface Device permits Blk, Fs, Net, Custom {
         Path socket();
     }
 
@@ -89,6 +89,18 @@ public final class QemuGuest {
             Objects.requireNonNull(interrupts);
             if (queues < 1 || queues > 16) throw new IllegalArgumentException("net queue pairs " + queues + " not in 1..16");
             if (!mac.matches("(?i)([0-9a-f]{2}:){5}[0-9a-f]{2}")) throw new IllegalArgumentException("bad MAC " + mac);
+        }
+    }
+
+    /**
+     * Any other vhost-user device QEMU has, e.g. {@code vhost-user-rng-pci}: {@code -chardev socket}
+     * plus {@code -device QEMU_DEVICE,chardev=...} followed by {@code options} (comma-separated, may be empty).
+     */
+    public record Custom(Path socket, String qemuDevice, String options) implements Device {
+        public Custom {
+            Objects.requireNonNull(socket);
+            if (!qemuDevice.matches("vhost-user-[a-z0-9-]+")) throw new IllegalArgumentException("not a vhost-user device: " + qemuDevice);
+            if (options.contains(" ")) throw new IllegalArgumentException("device options with spaces: " + options);
         }
     }
 
@@ -253,7 +265,7 @@ public final class QemuGuest {
                 "-kernel", image.kernel().toString(), "-initrd", initrd.toString(),
                 "-append", ("console=ttyS0 quiet panic=-1 reboot=t " + kernelArgs).strip(),
                 "-nographic", "-nodefaults", "-no-user-config", "-serial", "stdio", "-no-reboot"));
-        int blk = 0, fs = 0, net = 0;
+        int blk = 0, fs = 0, net = 0, custom = 0;
         for (Device d : devices) {
             switch (d) {
                 case Blk b -> {
@@ -275,6 +287,12 @@ public final class QemuGuest {
                             "-device", "virtio-net-pci,id=vnet" + net + ",netdev=hn" + net + ",mac=" + n.mac()
                                     + ",romfile=" + netInterruptOptions(n, accel)));
                     net++;
+                }
+                case Custom c -> {
+                    cmd.addAll(List.of("-chardev", "socket,id=vu" + custom + ",path=" + c.socket(),
+                            "-device", c.qemuDevice() + ",id=vdev" + custom + ",chardev=vu" + custom
+                                    + (c.options().isEmpty() ? "" : "," + c.options())));
+                    custom++;
                 }
             }
         }

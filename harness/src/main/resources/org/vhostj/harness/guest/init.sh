@@ -2,7 +2,7 @@
 # /init of the vhostj test guest (GuestImage puts it into the initramfs; QemuGuest boots it).
 #
 # 1. mounts proc, sys, devtmpfs and tmpfs, installs the busybox applets and loads the modules
-#    listed in /etc/modules.order (virtio_pci, virtio_blk, virtio_net, virtiofs, ext4 ... with
+#    listed in /etc/modules.order (virtio_pci, virtio_blk, virtio_net, virtiofs, virtio_rng, ext4 ... with
 #    their dependencies, in load order);
 # 2. waits until every virtio device QEMU was given has a driver, then prints
 #    "VHOSTJ-BOOTED uptime=<s>";

@@ -87,6 +87,16 @@ class QemuGuestCommandLineTest {
     }
 
     @Test
+    void customVhostUserDeviceGetsItsOwnChardev() throws Exception {
+        List<String> cmd = QemuGuest.of(fakeImage())
+                .device(new QemuGuest.Custom(SOCK, "vhost-user-rng-pci", "max-bytes=1024"))
+                .commandLine("qemu", Path.of("/r"));
+        assertEquals("socket,id=vu0,path=/tmp/x.sock", arg(cmd, "-chardev", "socket,id=vu0"));
+        assertEquals("vhost-user-rng-pci,id=vdev0,chardev=vu0,max-bytes=1024", arg(cmd, "-device", "vhost-user-rng"));
+        assertThrows(IllegalArgumentException.class, () -> new QemuGuest.Custom(SOCK, "e1000", ""));
+    }
+
+    @Test
     void badDeviceParametersAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> new QemuGuest.Blk(SOCK, 0, false, false));
         assertThrows(IllegalArgumentException.class, () -> new QemuGuest.Fs(SOCK, "a,b", 1024));
