@@ -220,8 +220,11 @@ public final class UnixSocket implements AutoCloseable {
         if (fd.isOpen()) LibC.shutdown(fd.value(), SHUT_RDWR);
     }
 
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) return;
         fd.close();
         arena.close();
     }

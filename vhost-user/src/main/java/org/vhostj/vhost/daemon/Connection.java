@@ -370,7 +370,8 @@ final class Connection {
         r.logGpa = u64(p, VRING_ADDR_LOG_OFFSET);
         r.logUsed = (flags & VRING_F_LOG) != 0;
         r.addressesSet = true;
-        tryStart(r);
+        if (r.started) workers[workerOfQueue[r.index]].setUsedLog(r.index, r.logGpa, r.logUsed);
+        else tryStart(r);
     }
 
     private void setVringBase(MemorySegment p) {

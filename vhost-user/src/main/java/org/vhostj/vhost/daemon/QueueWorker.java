@@ -108,6 +108,10 @@ final class QueueWorker implements Runnable {
 
     void setKick(int index, EventFd kick) { call(() -> { ActiveQueue q = queues[index]; if (q != null) q.replaceKick(kick); return null; }, COMMAND_TIMEOUT_NANOS); }
 
+    void setUsedLog(int index, long logGpa, boolean on) {
+        call(() -> { ActiveQueue q = queues[index]; if (q != null) q.ring.updateUsedLog(logGpa, on); return null; }, COMMAND_TIMEOUT_NANOS);
+    }
+
     /** In-band kick (VHOST_USER_VRING_KICK). */
     void kick(int index) { post(() -> { ActiveQueue q = queues[index]; if (q != null) { q.metrics.kick(); process(q); } }); }
 

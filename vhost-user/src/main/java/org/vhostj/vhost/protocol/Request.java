@@ -11,7 +11,7 @@ public enum Request {
     SET_OWNER(3, Payload.NONE, 0, 0, false),
     RESET_OWNER(4, Payload.NONE, 0, 0, false),
     SET_MEM_TABLE(5, Payload.MEM_TABLE, 1, Payloads.MAX_MEM_TABLE_REGIONS, false),
-    SET_LOG_BASE(6, Payload.LOG, 0, 1, false),
+    SET_LOG_BASE(6, Payload.LOG, 0, 1, true),          // with LOG_SHMFD (the only form we accept) it always replies
     SET_LOG_FD(7, Payload.NONE_OR_U64, 0, 1, false),
     SET_VRING_NUM(8, Payload.VRING_STATE, 0, 0, false),
     SET_VRING_ADDR(9, Payload.VRING_ADDR, 0, 0, false),

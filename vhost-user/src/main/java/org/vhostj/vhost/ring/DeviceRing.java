@@ -38,6 +38,12 @@ public abstract sealed class DeviceRing permits SplitRing, PackedRing {
      */
     public abstract boolean attach(GuestMemory memory);
 
+    /** Turns logging of used-ring writes (at {@code logGpa}) on or off on a running ring (VRING_F_LOG). */
+    public void updateUsedLog(long logGpa, boolean logUsed) {
+        RingAddresses a = addresses;
+        addresses = new RingAddresses(a.size(), a.descGpa(), a.driverGpa(), a.deviceGpa(), logGpa, logUsed);
+    }
+
     /** Logs used-ring and data writes into {@code log} from now on (null: stop logging). */
     public void setDirtyLog(DirtyLog log) {
         this.dirtyLog = log;

@@ -151,8 +151,12 @@ public final class RawFrontendClient implements AutoCloseable {
         ok(Request.SET_VRING_ENABLE, state(index, 1));
     }
 
+    private boolean closed;
+
     @Override
     public void close() {
+        if (closed) return;
+        closed = true;
         replyFds.close();
         socket.close();
         arena.close();
