@@ -131,9 +131,13 @@ public final class GuestImage {
         Files.createDirectories(cacheDir);
         synchronized (GuestImage.class) {
             try (FileChannel lockFile = FileChannel.open(cacheDir.resolve(".lock"),
-                    StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                 FileLock ignored = lockFile.lock()) {
-                return new Builder(cacheDir, withFio).build();
+                    StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+                FileLock lock = lockFile.lock();
+                try {
+                    return new Builder(cacheDir, withFio).build();
+                } finally {
+                    lock.release();
+                }
             }
         }
     }

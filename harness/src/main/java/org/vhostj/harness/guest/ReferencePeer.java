@@ -125,12 +125,20 @@ public final class ReferencePeer implements AutoCloseable {
         process.waitFor(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** SIGTERM, SIGKILL after 10 s; then removes the socket and the DPDK runtime directory. Idempotent. */
+    /**
+     * SIGTERM, SIGKILL after 10 s; then removes the socket and the DPDK runtime directory. Idempotent.
+     * If interrupted, the process gets SIGKILL at once and the interrupt flag stays set.
+     */
     @Override
-    public void close() throws InterruptedException {
-        if (process.isAlive()) {
-            process.destroy();
-            if (!process.waitFor(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS)) kill();
+    public void close() {
+        try {
+            if (process.isAlive()) {
+                process.destroy();
+                if (!process.waitFor(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS)) kill();
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
         }
         try {
             Files.deleteIfExists(socket);

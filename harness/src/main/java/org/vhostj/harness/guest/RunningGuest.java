@@ -164,9 +164,12 @@ public final class RunningGuest implements AutoCloseable {
         }
     }
 
-    /** Kills QEMU if it still runs (SIGTERM, then SIGKILL after 5 s), waits for the console, deletes the run directory. */
+    /**
+     * Kills QEMU if it still runs (SIGTERM, then SIGKILL after 5 s), waits for the console, deletes the
+     * run directory. If interrupted, QEMU gets SIGKILL at once and the interrupt flag stays set.
+     */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         lock.lock();
         try {
             if (closed) return;
@@ -174,8 +177,13 @@ public final class RunningGuest implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        kill();
-        reader.join(TERM_GRACE.toMillis());
+        try {
+            kill();
+            reader.join(TERM_GRACE.toMillis());
+        } catch (InterruptedException e) {
+            qemu.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
         try {
             Runtime.getRuntime().removeShutdownHook(shutdownHook);
         } catch (IllegalStateException e) {
