@@ -24,6 +24,8 @@ class EchoDevice implements VirtioDevice {
     final List<Integer> handledHeads = new CopyOnWriteArrayList<>();
     final List<Integer> startedQueues = new CopyOnWriteArrayList<>();
     volatile int resets, closes;
+    /** The guest memory the last chain was handled with (to check mappings survive a re-sent table). */
+    volatile MemorySegment lastRegion0;
     private final MemorySegment config = Arena.global().allocate(8);
     private final List<Handler> handlers = new CopyOnWriteArrayList<>();
 
@@ -72,6 +74,7 @@ class EchoDevice implements VirtioDevice {
         @Override
         public int onChain(DescriptorChain chain) {
             handledHeads.add(chain.head());
+            lastRegion0 = ctx.memory().region(0);
             if (deferred) { held.add(chain.head()); return DEFERRED; }
             long n = Math.min(Math.min(chain.readableBytes(), chain.writableBytes()), scratch.byteSize());
             chain.readFrom(0, scratch, 0, n);
