@@ -524,6 +524,7 @@ public final class LibC {
     private static final MethodHandle GETEUID = plain("geteuid", FunctionDescriptor.of(JAVA_INT));
     private static final MethodHandle GETEGID = plain("getegid", FunctionDescriptor.of(JAVA_INT));
     private static final MethodHandle KILL = fn("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle TGKILL = fn("tgkill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle GETRLIMIT = fn("getrlimit", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
     private static final MethodHandle SETRLIMIT = fn("setrlimit", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
     private static final MethodHandle PRCTL = variadic("prctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), 1);
@@ -558,6 +559,12 @@ public final class LibC {
     public static int kill(int pid, int signal) {
         MemorySegment st = state();
         try { return result((int) KILL.invokeExact(st, pid, signal), st); } catch (Throwable t) { throw fatal(t); }
+    }
+
+    /** Sends {@code signal} to one thread ({@code tid} from {@link #gettid()}) of process {@code tgid}. */
+    public static int tgkill(int tgid, int tid, int signal) {
+        MemorySegment st = state();
+        try { return result((int) TGKILL.invokeExact(st, tgid, tid, signal), st); } catch (Throwable t) { throw fatal(t); }
     }
 
     /** {@code rlim} is a {@code struct rlimit {u64 cur; u64 max;}}. */

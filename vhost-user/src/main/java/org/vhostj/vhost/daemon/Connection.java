@@ -302,6 +302,11 @@ final class Connection {
                 // a regular file or memfd must cover the region, or touching it would SIGBUS the daemon
                 throw new ProtocolException(req, "region [" + off + ", +" + len + ") lies beyond the end of its " + fileSize + "-byte file");
             }
+            long[] file = MemoryRegion.fileIdentity(fd);
+            for (int i = 0; i < memory.regionCount(); i++) {
+                MemoryRegion existing = memory.regionInfo(i);
+                if (existing.sameMapping(file, gpa, len, va, off)) return existing.share();   // keep the mapping in-flight I/O uses
+            }
             return MemoryRegion.map(fd, gpa, len, va, off);
         }
     }

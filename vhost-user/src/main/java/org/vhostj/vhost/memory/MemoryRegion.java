@@ -21,6 +21,8 @@ public final class MemoryRegion {
     private final MemorySegment memory;
     private final Arena arena;
     private final AtomicInteger refs = new AtomicInteger(1);
+    /** Identity of the mapped file (st_dev, st_ino), to recognise the same memory re-sent in a new table. */
+    private long fileDev = -1, fileIno = -1;
 
     private MemoryRegion(long gpa, long sizeBytes, long frontendVa, long mmapOffset, MemorySegment memory, Arena arena) {
         this.gpa = gpa;
@@ -50,7 +52,11 @@ public final class MemoryRegion {
         Arena arena = Arena.ofShared();
         try {
             MemorySegment mapped = Memfd.mapShared(fd.value(), alignedOffset, sizeBytes + lead, true, arena);
-            return new MemoryRegion(gpa, sizeBytes, frontendVa, mmapOffset, mapped.asSlice(lead, sizeBytes), arena);
+            MemoryRegion r = new MemoryRegion(gpa, sizeBytes, frontendVa, mmapOffset, mapped.asSlice(lead, sizeBytes), arena);
+            long[] id = fileIdentity(fd);
+            r.fileDev = id[0];
+            r.fileIno = id[1];
+            return r;
         } catch (RuntimeException e) {
             arena.close();
             throw e;
@@ -61,6 +67,29 @@ public final class MemoryRegion {
     public static MemoryRegion ofSegment(long gpa, long frontendVa, MemorySegment memory) {
         return new MemoryRegion(gpa, memory.byteSize(), frontendVa, 0, memory, null);
     }
+
+    /** (st_dev, st_ino) of the file behind {@code fd}. */
+    public static long[] fileIdentity(Fd fd) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(org.vhostj.sys.Statx.SIZE, 8);
+            int r = org.vhostj.sys.LibC.statx(fd.value(), a.allocateFrom(""), org.vhostj.sys.Fcntl.AT_EMPTY_PATH, org.vhostj.sys.Statx.STATX_INO, st);
+            if (r < 0) return new long[] {-1, -1};
+            long dev = ((long) org.vhostj.sys.Statx.devMajor(st) << 32) | (org.vhostj.sys.Statx.devMinor(st) & 0xffffffffL);
+            return new long[] {dev, org.vhostj.sys.Statx.ino(st)};
+        }
+    }
+
+    /**
+     * This region maps exactly the described range of the file identified by {@code fileIdentity}: a new
+     * table may keep using it (the mapping stays, so requests in flight into it are unaffected).
+     */
+    public boolean sameMapping(long[] fileIdentity, long gpa, long sizeBytes, long frontendVa, long mmapOffset) {
+        return fileDev != -1 && fileIdentity[0] == fileDev && fileIdentity[1] == fileIno && this.gpa == gpa
+                && this.sizeBytes == sizeBytes && this.frontendVa == frontendVa && this.mmapOffset == mmapOffset;
+    }
+
+    /** Another reference to this region, for a new snapshot that keeps it. */
+    public MemoryRegion share() { return retain(); }
 
     public long gpa() { return gpa; }
 

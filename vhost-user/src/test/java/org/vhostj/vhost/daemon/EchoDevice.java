@@ -18,12 +18,14 @@ import org.vhostj.vhost.ring.DescriptorChain;
  * In deferred mode a queue holds every chain until {@link #releaseDeferred} (an eventfd the worker
  * watches), to test in-flight handling; a config space of 8 bytes whose second half is writable.
  */
-final class EchoDevice implements VirtioDevice {
+class EchoDevice implements VirtioDevice {
     final int queues;
     volatile boolean deferred;
     final List<Integer> handledHeads = new CopyOnWriteArrayList<>();
     final List<Integer> startedQueues = new CopyOnWriteArrayList<>();
     volatile int resets, closes;
+    /** The guest memory the last chain was handled with (to check mappings survive a re-sent table). */
+    volatile MemorySegment lastRegion0;
     private final MemorySegment config = Arena.global().allocate(8);
     private final List<Handler> handlers = new CopyOnWriteArrayList<>();
 
@@ -72,6 +74,7 @@ final class EchoDevice implements VirtioDevice {
         @Override
         public int onChain(DescriptorChain chain) {
             handledHeads.add(chain.head());
+            lastRegion0 = ctx.memory().region(0);
             if (deferred) { held.add(chain.head()); return DEFERRED; }
             long n = Math.min(Math.min(chain.readableBytes(), chain.writableBytes()), scratch.byteSize());
             chain.readFrom(0, scratch, 0, n);

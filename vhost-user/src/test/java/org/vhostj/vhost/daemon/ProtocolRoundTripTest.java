@@ -174,6 +174,29 @@ class ProtocolRoundTripTest {
     }
 
     @Test
+    void aResentMemTableKeepsMappingsOfTheSameFileAndDropsReplacedOnes() throws Exception {
+        try (DaemonSession s = new DaemonSession(sock, false, true)) {
+            s.postEcho(0, 8, (byte) 1);
+            s.awaitUsed();
+            MemorySegment before = device.lastRegion0;
+            s.fe.setMemTable(s.guest);   // the same memfd again (QEMU re-sends the table on hotplug)
+            s.postEcho(1, 8, (byte) 2);
+            s.awaitUsed();
+            assertTrue(before.scope().isAlive(), "the old mapping is still valid: it was reused");
+            assertDoesNotThrow(() -> before.get(ValueLayout.JAVA_BYTE, 0));
+            // a table naming a different file replaces the mapping; the old one is unmapped
+            try (Fd copy = Memfd.create("copy", s.guest.regions().get(0).size())) {
+                MemorySegment p = s.fe.bytes(Payloads.MEM_TABLE_HEADER_SIZE + Payloads.REGION_SIZE);
+                p.set(ValueLayout.JAVA_INT, 0, 1);
+                p.set(ValueLayout.JAVA_LONG, 8 + Payloads.REGION_SIZE_OFFSET, s.guest.regions().get(0).size());
+                p.set(ValueLayout.JAVA_LONG, 8 + Payloads.REGION_FRONTEND_VA_OFFSET, TestGuest.VA_OFFSET);
+                s.fe.ok(Request.SET_MEM_TABLE, p, copy.value());
+            }
+            assertFalse(before.scope().isAlive(), "a replaced region is unmapped once no worker uses it");
+        }
+    }
+
+    @Test
     void inflightRequestsAreResubmittedToTheNextSession() throws Exception {
         device.deferred = true;
         Fd inflightFd;
