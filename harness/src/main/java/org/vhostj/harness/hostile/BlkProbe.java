@@ -50,6 +50,6 @@ public final class BlkProbe implements DeviceProbe {
     @Override
     public boolean serves(VirtQueue queue, long timeoutMillis) {
         long used = queue.roundTrip(validRequest(), false, timeoutMillis);
-        return used >= 1 && status.memory().get(ValueLayout.JAVA_BYTE, 0) == VirtioBlk.S_OK;
+        return used >= 0 && status.memory().get(ValueLayout.JAVA_BYTE, 0) == VirtioBlk.S_OK;   // packed lengths may be reserved
     }
 }

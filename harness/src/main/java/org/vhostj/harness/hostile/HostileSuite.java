@@ -90,7 +90,7 @@ public final class HostileSuite {
         }
         if (!baselineServes()) {
             throw new FrontendException(FrontendException.Kind.IO, "baseline", "the backend does not serve a valid request on a fresh connection"
-                    + " before any attack (a backend that serves one connection only cannot be tested this way)");
+                    + " before any attack (" + baselineFailure + "; a backend that serves one connection only cannot be tested this way)");
         }
         preHandshakeAttacks();
         sessionMessageAttacks();
@@ -102,12 +102,17 @@ public final class HostileSuite {
 
     private VhostSession.Options options() { return probes.get().options(base); }
 
+    private String baselineFailure;
+
     private boolean baselineServes() {
         DeviceProbe p = probes.get();
         try (VhostSession s = VhostSession.open(p.options(base))) {
             VirtQueue q = p.start(s);
-            return p.serves(q, Math.max(waitMillis, 2000));
+            boolean ok = p.serves(q, Math.max(waitMillis, 2000));
+            baselineFailure = ok ? null : "a valid request was not served";
+            return ok;
         } catch (RuntimeException e) {
+            baselineFailure = e.getMessage();
             return false;
         }
     }
@@ -253,6 +258,8 @@ public final class HostileSuite {
             Request r = Request.of(code);
             boolean replyExpected = s.frontend().replyAck() || (r != null && r.hasReply);
             outcome = react(raw, code, replyExpected, accepted);
+        } catch (Refused e) {
+            outcome = e.getMessage();
         } catch (FrontendException e) {
             outcome = "handshake failed: " + e.getMessage();
         } catch (UnsupportedOperationException e) {
@@ -265,6 +272,38 @@ public final class HostileSuite {
         int flags = MessageHeader.VERSION | (s.frontend().replyAck() && !r.hasReply ? MessageHeader.NEED_REPLY : 0);
         s.frontend().raw().send(r.code, flags, payload, fds);
         return r.code;
+    }
+
+    /** A refusal that came before the message the attack is about (its outcome is known). */
+    private static final class Refused extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Refused(String what) { super(what, null, false, false); }
+    }
+
+    /** Sends {@code r} and reads its acknowledgement; a refusal ends the attack with that outcome. */
+    private static void acked(VhostSession s, Request r, byte[] payload, int... fds) {
+        send(s, r, payload, fds);
+        if (!s.frontend().replyAck()) return;
+        RawFrontend.Message m = s.frontend().raw().receive(r.name());
+        if (m.payload().length == 8 && m.u64() != 0) throw new Refused(r.name() + " refused (NACK " + m.u64() + ")");
+    }
+
+    /**
+     * Ring 0 with these front-end addresses, then started: NUM, ADDR, BASE, CALL, and KICK, whose reaction
+     * is observed; the kick fd is signalled at once, so a backend that takes the addresses touches them.
+     */
+    private static int startRingAt(VhostSession s, RawFrontend raw, long descVa, long usedVa, long availVa) {
+        acked(s, Request.SET_VRING_NUM, vringState(0, 64));
+        acked(s, Request.SET_VRING_ADDR, le(Payloads.VRING_ADDR_SIZE).putInt(0).putInt(0).putLong(descVa).putLong(usedVa)
+                .putLong(availVa).putLong(0).array());
+        acked(s, Request.SET_VRING_BASE, vringState(0, s.packed() ? 0x8000 : 0));
+        try (EventFd call = EventFd.create(); EventFd kick = EventFd.create()) {
+            acked(s, Request.SET_VRING_CALL, u64(0), call.fd());
+            send(s, Request.SET_VRING_KICK, u64(0), kick.fd());
+            kick.signal();
+        }
+        return Request.SET_VRING_KICK.code;
     }
 
     private static byte[] region(long gpa, long size, long va, long offset) {
@@ -282,19 +321,13 @@ public final class HostileSuite {
         session("SET_VRING_NUM for ring 255", (s, raw) -> send(s, Request.SET_VRING_NUM, vringState(255, 64)));
         session("SET_VRING_NUM of 0", (s, raw) -> send(s, Request.SET_VRING_NUM, vringState(0, 0)));
         session("SET_VRING_NUM of 65535 (split: not a power of 2)", (s, raw) -> send(s, Request.SET_VRING_NUM, vringState(0, 65535)));
-        session("SET_VRING_ADDR outside guest memory", (s, raw) -> {
-            send(s, Request.SET_VRING_NUM, vringState(0, 64));
-            if (s.frontend().replyAck()) raw.receive("SET_VRING_NUM");
-            return send(s, Request.SET_VRING_ADDR, le(Payloads.VRING_ADDR_SIZE).putInt(0).putInt(0).putLong(0xdead_0000L)
-                    .putLong(0xdead_1000L).putLong(0xdead_2000L).putLong(0).array());
-        });
-        session("SET_VRING_ADDR with the used ring past the region end", (s, raw) -> {
-            send(s, Request.SET_VRING_NUM, vringState(0, 64));
-            if (s.frontend().replyAck()) raw.receive("SET_VRING_NUM");
+        session("SET_VRING_ADDR outside guest memory, ring started", (s, raw) ->
+                startRingAt(s, raw, 0xdead_0000L, 0xdead_1000L, 0xdead_2000L));
+        session("SET_VRING_ADDR with the descriptor area past the region end, ring started", (s, raw) -> {
+            // 64 entries take 1 KiB in either layout; the last 64 bytes of the region hold only 4 of them
             GuestRam.Region r = s.ram().regions().get(0);
             long end = r.frontendVa() + r.sizeBytes();
-            return send(s, Request.SET_VRING_ADDR, le(Payloads.VRING_ADDR_SIZE).putInt(0).putInt(0).putLong(r.frontendVa())
-                    .putLong(end - 64).putLong(r.frontendVa() + 4096).putLong(0).array());
+            return startRingAt(s, raw, end - 64, r.frontendVa() + 8192, r.frontendVa() + 4096);
         });
         session("SET_VRING_KICK without fd and without the no-fd flag", (s, raw) -> send(s, Request.SET_VRING_KICK, u64(0)));
         try (EventFd e = EventFd.create()) {

@@ -134,7 +134,7 @@ public final class BlkEngine implements RequestEngine {
                 traceStartNanos = nowNanos;
                 stats.startTimed(nowNanos);
             }
-            if (nowNanos >= runEndNanos) endRun();
+            if (nowNanos >= runEndNanos && replay == null) endRun();   // a replay plays the whole trace
         }
         if (phase == Phase.DRAIN_FOR_READBACK && freeCount == depth) {
             phase = Phase.READBACK;
@@ -234,7 +234,7 @@ public final class BlkEngine implements RequestEngine {
     }
 
     @Override
-    public void complete(int id, int usedLength, long nowNanos) {
+    public void complete(int id, long usedLength, long nowNanos) {
         int s = slotOfId[id];
         int op = slotOp[s];
         long block = slotBlock[s];
@@ -242,9 +242,10 @@ public final class BlkEngine implements RequestEngine {
         int lengthBytes = slotLength[s];
         if (slotTimed[s]) stats.complete(op, lengthBytes, nowNanos - slotStart[s], nowNanos);
         long expectedUsed = (op == READ ? lengthBytes : 0) + 1L;
-        if (Integer.toUnsignedLong(usedLength) != expectedUsed) {
-            if (stats.usedLengthMismatches++ == 0) stats.problem((op == READ ? "read" : "write") + " completed with used length "
-                    + Integer.toUnsignedString(usedLength) + ", expected " + expectedUsed);
+        if (usedLength != expectedUsed) {
+            if (stats.usedLengthMismatches++ == 0) stats.problem((op == READ ? "read" : "write") + " completed with "
+                    + (usedLength == LENGTH_RESERVED ? "a used descriptor without VIRTQ_DESC_F_WRITE (length reserved, virtio 1.2 2.8.3)"
+                    : "used length " + usedLength) + ", expected " + expectedUsed);
         }
         if (st != VirtioBlk.S_OK) {
             if (stats.errors++ < 5) stats.problem((op == READ ? "read" : "write") + " of sector " + header[s].get(LE_LONG, VirtioBlk.OUTHDR_SECTOR_OFFSET)
@@ -272,7 +273,7 @@ public final class BlkEngine implements RequestEngine {
 
     @Override
     public boolean finished(long nowNanos) {
-        if (phase == Phase.RUN && runEndNanos >= 0 && nowNanos >= runEndNanos) endRun();
+        if (phase == Phase.RUN && replay == null && runEndNanos >= 0 && nowNanos >= runEndNanos) endRun();
         return phase == Phase.DONE;
     }
 

@@ -123,6 +123,12 @@ public final class BlkRun {
         }
     }
 
+    private static String describeBase(int base, boolean packed) {
+        if (!packed) return Integer.toUnsignedString(base);
+        String s = "slot " + (base & 0x7fff) + " wrap " + ((base >>> 15) & 1);
+        return (base >>> 16) != 0 ? s + " (used slot " + ((base >>> 16) & 0x7fff) + " wrap " + (base >>> 31) + ")" : s;
+    }
+
     /** Ring layout facts for a report's config line. */
     public static void describeRings(Map<String, Object> cfg, VhostSession session) {
         cfg.put("ring", session.packed() ? "packed" : "split");
@@ -148,8 +154,18 @@ public final class BlkRun {
                 report.put("passed", false);
                 continue;
             }
-            if (stats.get(i).lost == 0 && stats.get(i).aborted == null && got != expected) {
-                report.problem("queue " + q.index() + ": GET_VRING_BASE returned " + got + ", the harness published up to " + expected);
+            if (stats.get(i).lost != 0 || stats.get(i).aborted != null) continue;
+            // packed: bits 0-15 the next available slot and wrap counter; QEMU and vhost also put the used
+            // slot and wrap counter in bits 16-31 (DPDK leaves them 0)
+            int avail = session.packed() ? got & 0xffff : got;
+            int used = got >>> 16;
+            if (avail != expected) {
+                report.problem("queue " + q.index() + ": GET_VRING_BASE returned " + describeBase(got, session.packed())
+                        + ", the harness published up to " + describeBase(expected, session.packed()));
+                report.put("passed", false);
+            } else if (session.packed() && used != 0 && used != q.ring().usedBase()) {
+                report.problem("queue " + q.index() + ": GET_VRING_BASE says the used ring is at " + describeBase(used, true)
+                        + ", the harness consumed it to " + describeBase(q.ring().usedBase(), true));
                 report.put("passed", false);
             }
         }

@@ -131,12 +131,16 @@ final class FsIoEngine implements RequestEngine {
     }
 
     @Override
-    public void complete(int id, int usedLength, long nowNanos) {
+    public void complete(int id, long usedLength, long nowNanos) {
         int s = slotOfId[id];
         freeSlots[freeCount++] = s;
-        long used = Integer.toUnsignedLong(usedLength);
         MemorySegment h = outHdr[s];
         int len = h.get(LE_INT, Fuse.OUT_LEN_OFFSET), error = h.get(LE_INT, Fuse.OUT_ERROR_OFFSET);
+        long used = usedLength;
+        if (used == LENGTH_RESERVED) {
+            if (stats.usedLengthMismatches++ == 0) stats.problem("used descriptor without VIRTQ_DESC_F_WRITE (length reserved, virtio 1.2 2.8.3)");
+            used = Integer.toUnsignedLong(len);   // the reply header is all there is to go by
+        }
         long unique = h.get(LE_LONG, Fuse.OUT_UNIQUE_OFFSET);
         String what = op == WRITE ? "FUSE_WRITE" : "FUSE_READ";
         if (used < Fuse.OUT_HEADER_SIZE || unique != slotUnique[s] || Integer.toUnsignedLong(len) != used) {

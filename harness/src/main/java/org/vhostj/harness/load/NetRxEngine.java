@@ -65,13 +65,18 @@ final class NetRxEngine implements RequestEngine {
     }
 
     @Override
-    public void complete(int id, int usedLength, long nowNanos) {
+    public void complete(int id, long usedLength, long nowNanos) {
         int s = slotOfId[id];
         freeSlots[freeCount++] = s;
-        long len = Integer.toUnsignedLong(usedLength) - hdrBytes;
+        if (usedLength == LENGTH_RESERVED) {
+            // without a length the frame's end is unknown: only a frame of the size sent can be checked
+            if (stats.usedLengthMismatches++ == 0) stats.problem("RX used descriptor without VIRTQ_DESC_F_WRITE (length reserved, virtio 1.2 2.8.3)");
+            usedLength = hdrBytes + flow.frameBytes;
+        }
+        long len = usedLength - hdrBytes;
         if (len < NetFrame.MIN_SIZE || len > bufferBytes - hdrBytes) {
             stats.mismatches++;
-            if (stats.mismatches <= 5) stats.problem("received a frame of used length " + Integer.toUnsignedString(usedLength));
+            if (stats.mismatches <= 5) stats.problem("received a frame of used length " + usedLength);
             return;
         }
         MemorySegment f = buffer[s].asSlice(hdrBytes, len);

@@ -81,7 +81,7 @@ final class NetTxEngine implements RequestEngine {
     }
 
     @Override
-    public void complete(int id, int usedLength, long nowNanos) {
+    public void complete(int id, long usedLength, long nowNanos) {
         int s = slotOfId[id];
         stats.complete(0, flow.frameBytes, nowNanos - slotSeq[s], nowNanos);
         flow.txCompleted++;

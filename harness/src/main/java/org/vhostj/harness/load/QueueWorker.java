@@ -171,7 +171,7 @@ public final class QueueWorker implements Runnable {
                 continue;   // one bad used entry was skipped (counted by the ring); its request stays in flight
             }
             if (n == 0) now = System.nanoTime();
-            engines[i].complete(id, ring.usedLength(), now);
+            engines[i].complete(id, ring.usedLengthValid() ? Integer.toUnsignedLong(ring.usedLength()) : RequestEngine.LENGTH_RESERVED, now);
             n++;
         }
         return n;

@@ -16,8 +16,11 @@ public interface RequestEngine {
      */
     int submit(DriverRing ring, long nowNanos);
 
-    /** The device completed ring id {@code id} with {@code usedLength}. */
-    void complete(int id, int usedLength, long nowNanos);
+    /** {@link #complete}: the used length is reserved (a packed used descriptor without VIRTQ_DESC_F_WRITE). */
+    long LENGTH_RESERVED = -1;
+
+    /** The device completed ring id {@code id} with {@code usedLength} (unsigned 32-bit, or {@link #LENGTH_RESERVED}). */
+    void complete(int id, long usedLength, long nowNanos);
 
     /** Requests submitted and not yet completed. */
     int inFlight();

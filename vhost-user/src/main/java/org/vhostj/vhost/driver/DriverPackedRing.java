@@ -70,6 +70,7 @@ public final class DriverPackedRing implements DriverRing {
     private int pendingCount;
 
     private int usedLength;
+    private boolean usedLengthValid;
     private int inFlight;
     private boolean interruptsEnabled = true;
     private boolean broken;
@@ -116,6 +117,8 @@ public final class DriverPackedRing implements DriverRing {
     @Override public boolean eventIdx() { return eventIdx; }
     @Override public int maxChainLength(boolean indirectChain) { return indirectChain ? maxIndirect : size; }
     @Override public int usedLength() { return usedLength; }
+    @Override public boolean usedLengthValid() { return usedLengthValid; }
+    @Override public int usedBase() { return offWrap(lastUsed, usedWrap); }
     @Override public int inFlight() { return inFlight; }
     @Override public int freeDescriptors() { return freeSlots; }
     @Override public RingArea descriptorArea() { return descArea; }
@@ -262,8 +265,9 @@ public final class DriverPackedRing implements DriverRing {
         if (avail != usedBit || usedBit != usedWrap) return NONE;
         if (inFlight == 0) return fail("slot " + lastUsed + " marked used with nothing in flight");
         int id = Short.toUnsignedInt(desc.get(LE_SHORT, at + DESC_ID_OFFSET));
-        // virtio 1.2 2.8.4: the length is reserved (ignored by drivers) in a used descriptor without WRITE
-        int len = (flags & DESC_F_WRITE) != 0 ? desc.get(LE_INT, at + DESC_LEN_OFFSET) : 0;
+        // virtio 1.2 2.8.3/2.8.4: WRITE in a used descriptor says data was written; without it the length is reserved
+        boolean lengthValid = (flags & DESC_F_WRITE) != 0;
+        int len = lengthValid ? desc.get(LE_INT, at + DESC_LEN_OFFSET) : 0;
         if (id >= size || slotsOf[id] == 0) return fail("used buffer id " + id + " is not in flight");
         if (Integer.toUnsignedLong(len) > writableOf[id]) {
             violations++;
@@ -284,6 +288,7 @@ public final class DriverPackedRing implements DriverRing {
             U16.setRelease(driverEvent, (long) EVENT_OFF_WRAP_OFFSET, (short) offWrap(lastUsed, usedWrap));
         }
         usedLength = len;
+        usedLengthValid = lengthValid;
         return id;
     }
 

@@ -54,6 +54,16 @@ public interface DriverRing {
     /** Used length of the chain {@link #pollUsed} last returned (an unsigned 32-bit value). */
     int usedLength();
 
+    /**
+     * Whether {@link #usedLength()} is meaningful: always for split rings; for packed ones only if the used
+     * descriptor has VIRTQ_DESC_F_WRITE ("data was written"; without it the length is reserved, virtio 1.2
+     * 2.8.3 and 2.8.4, and reads as 0 here).
+     */
+    default boolean usedLengthValid() { return true; }
+
+    /** Where the driver has consumed the used ring to: split the used index, packed slot | wrap counter << 15. */
+    int usedBase();
+
     /** Asks the device not to send used-buffer notifications (a hint: it may still send some). */
     void disableInterrupts();
 

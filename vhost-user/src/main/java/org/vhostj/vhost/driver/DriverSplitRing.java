@@ -115,6 +115,7 @@ public final class DriverSplitRing implements DriverRing {
     @Override public int inFlight() { return inFlight; }
     @Override public int freeDescriptors() { return freeCount; }
     @Override public int vringBase() { return publishedAvailIdx; }
+    @Override public int usedBase() { return lastUsedIdx; }
     @Override public RingArea descriptorArea() { return descArea; }
     @Override public RingArea driverArea() { return availArea; }
     @Override public RingArea deviceArea() { return usedArea; }
