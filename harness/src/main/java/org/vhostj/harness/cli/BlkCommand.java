@@ -56,7 +56,7 @@ public final class BlkCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (hostile) return HostileCommandSupport.run(common, "blk", skipAttacks);
+        if (hostile) return HostileMode.run(common, "blk", skipAttacks);
         BlkJob.Mode mode = BlkJob.Mode.valueOf(rw.toUpperCase());
         BlkJob job = new BlkJob(mode, Math.toIntExact(bs), iodepth, readPercent, verify, size, Math.round(runtimeSeconds * 1000), seed);
         BlkRun.Settings s = new BlkRun.Settings(common.sessionOptions(), queues, job, common.poll, common.timeoutMillis, size,

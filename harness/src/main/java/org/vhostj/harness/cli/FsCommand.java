@@ -45,7 +45,7 @@ public final class FsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (hostile) return HostileCommandSupport.run(common, "fs", skipAttacks);
+        if (hostile) return HostileMode.run(common, "fs", skipAttacks);
         FsJob job = new FsJob(FsJob.Workload.valueOf(workload.toUpperCase(Locale.ROOT)), Math.toIntExact(bs), iodepth, fileSize,
                 Math.round(runtimeSeconds * 1000), verify, seed);
         FsRun.Settings s = new FsRun.Settings(common.sessionOptions(), job, common.poll, common.timeoutMillis, common.backendPid,

@@ -34,7 +34,7 @@ public final class NetCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (hostile) return HostileCommandSupport.run(common, "net", skipAttacks);
+        if (hostile) return HostileMode.run(common, "net", skipAttacks);
         NetRun.Settings s = new NetRun.Settings(common.sessionOptions(), pairs, pktSize, Math.round(durationSeconds * 1000), !noLoopback,
                 common.poll, common.timeoutMillis, common.backendPid, common.quiet || common.json ? null : System.err);
         try (LoadRun.Interruption intr = new LoadRun.Interruption()) {

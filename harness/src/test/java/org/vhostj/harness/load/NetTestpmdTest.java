@@ -33,4 +33,18 @@ class NetTestpmdTest {
             else assertEquals(0L, r.extra("macs_swapped"));
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void testpmdSurvivesTheHostileSuiteAndKeepsForwarding() throws Exception {
+        try (Testpmd pmd = Testpmd.start("io", 1)) {
+            var o = new VhostSession.Options(pmd.socket, 2000, 0, new RingConfig(64, false, 0), VhostSession.Toggle.AUTO,
+                    1, 4 << 20, false, VhostSession.MemoryMode.AUTO, true, 0);
+            var suite = new org.vhostj.harness.hostile.HostileSuite(org.vhostj.harness.hostile.NetProbe::new, o, pmd.process.pid(), 200, null);
+            suite.run();
+            assertTrue(suite.passed(), () -> suite.table("net"));
+            assertTrue(suite.results().size() >= 35, () -> suite.table("net"));
+            RunReport r = NetRun.run(new NetRun.Settings(o, 1, 64, 300, true, false, 5000, 0, null), null);
+            assertTrue(r.passed() && r.ops(1) > 0, r::table);
+        }
+    }
 }

@@ -8,8 +8,8 @@ import org.vhostj.harness.hostile.HostileSuite;
 import org.vhostj.harness.hostile.NetProbe;
 
 /** Runs the --hostile mode of a device command and prints its report. */
-final class HostileCommandSupport {
-    private HostileCommandSupport() {}
+final class HostileMode {
+    private HostileMode() {}
 
     static int run(CommonOptions common, String device, String skip) {
         Supplier<DeviceProbe> probes = switch (device) {
