@@ -103,6 +103,24 @@ class FuseClientVirtiofsdTest {
         }
     }
 
+    /** raw() sends bytes as given: a hand-built GETATTR of the root comes back as a well-formed reply. */
+    @Test
+    void rawRequestBytesReachTheServerUnchanged() throws Exception {
+        try (VhostSession s = session(); FuseClient fc = FuseClient.start(s, 64 * 1024)) {
+            fc.init();
+            long unique = fc.nextUnique();
+            java.nio.ByteBuffer in = java.nio.ByteBuffer.allocate(Fuse.IN_HEADER_SIZE + Fuse.GETATTR_IN_SIZE).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            in.putInt(Fuse.IN_HEADER_SIZE + Fuse.GETATTR_IN_SIZE).putInt(Fuse.GETATTR).putLong(unique).putLong(Fuse.ROOT_ID);
+            byte[] out = fc.raw(in.array(), Fuse.OUT_HEADER_SIZE + Fuse.ATTR_OUT_SIZE, false);
+            java.nio.ByteBuffer o = java.nio.ByteBuffer.wrap(out).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            assertEquals(Fuse.OUT_HEADER_SIZE + Fuse.ATTR_OUT_SIZE, out.length);
+            assertEquals(out.length, o.getInt(Fuse.OUT_LEN_OFFSET));
+            assertEquals(0, o.getInt(Fuse.OUT_ERROR_OFFSET));
+            assertEquals(unique, o.getLong(Fuse.OUT_UNIQUE_OFFSET));
+            assertEquals(Fcntl.S_IFDIR, o.getInt(Fuse.OUT_HEADER_SIZE + Fuse.ATTR_OUT_ATTR_OFFSET + Fuse.ATTR_MODE_OFFSET) & Fcntl.S_IFMT);
+        }
+    }
+
     @Test
     void mkdirAndRmdirShowOnTheHost() throws Exception {
         try (VhostSession s = session(); FuseClient fc = FuseClient.start(s, 64 * 1024)) {
