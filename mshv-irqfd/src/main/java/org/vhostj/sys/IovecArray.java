@@ -39,6 +39,17 @@ public final class IovecArray implements AutoCloseable {
         return true;
     }
 
+    /** Appends {@code lengthBytes} of {@code memory} at {@code offset} (bounds-checked; no slice is created). */
+    public boolean add(MemorySegment memory, long offset, long lengthBytes) {
+        if (count == capacity) return false;
+        java.util.Objects.checkFromIndexSize(offset, lengthBytes, memory.byteSize());
+        iov.set(ValueLayout.JAVA_LONG, count * IOVEC_SIZE, memory.address() + offset);
+        iov.set(ValueLayout.JAVA_LONG, count * IOVEC_SIZE + 8, lengthBytes);
+        count++;
+        totalBytes += lengthBytes;
+        return true;
+    }
+
     public int count() { return count; }
 
     public int capacity() { return capacity; }

@@ -140,7 +140,7 @@ public final class DescriptorChain {
             long l = length[i];
             if (skip >= l) { skip -= l; continue; }
             long n = Math.min(l - skip, len - done);
-            if (!iov.add(memory[i].asSlice(offset[i] + skip, n))) break;
+            if (!iov.add(memory[i], offset[i] + skip, n)) break;
             done += n;
             skip = 0;
         }
