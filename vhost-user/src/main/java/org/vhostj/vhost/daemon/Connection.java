@@ -488,10 +488,10 @@ final class Connection {
         return base;
     }
 
-    private int waitStopped(CompletableFuture<Integer> f, RingState r) {
+    private int waitStopped(CompletableFuture<Long> f, RingState r) {
         try {
-            int base = f.get(options.stopTimeout().toMillis() + 10_000, TimeUnit.MILLISECONDS);
-            return base < 0 ? r.base : base;
+            long base = f.get(options.stopTimeout().toMillis() + 10_000, TimeUnit.MILLISECONDS);
+            return base == QueueWorker.NOT_RUNNING ? r.base : (int) base;
         } catch (Exception e) {
             throw new IllegalStateException("queue " + r.index + " did not stop: " + e);
         }
@@ -504,7 +504,7 @@ final class Connection {
 
     /** Stops every ring in parallel (deferred requests complete first). */
     private void stopAllRings() {
-        List<CompletableFuture<Integer>> pending = new ArrayList<>();
+        List<CompletableFuture<Long>> pending = new ArrayList<>();
         List<RingState> which = new ArrayList<>();
         for (RingState r : rings) {
             if (!r.started) continue;

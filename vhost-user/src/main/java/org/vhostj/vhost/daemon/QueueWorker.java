@@ -93,9 +93,15 @@ final class QueueWorker implements Runnable {
 
     void startQueue(ActiveQueue q) { call(() -> { doStart(q); return null; }, COMMAND_TIMEOUT_NANOS); }
 
-    /** Stops a ring once its deferred requests completed (or the stop timeout passed); returns its base. */
-    CompletableFuture<Integer> stopQueue(int index) {
-        CompletableFuture<Integer> reply = new CompletableFuture<>();
+    /** Value a stop reports for a ring this worker was not running. */
+    static final long NOT_RUNNING = -1L;
+
+    /**
+     * Stops a ring once its deferred requests completed (or the stop timeout passed); completes with its base
+     * as an unsigned 32-bit value (a packed base may have bit 31 set), or {@link #NOT_RUNNING}.
+     */
+    CompletableFuture<Long> stopQueue(int index) {
+        CompletableFuture<Long> reply = new CompletableFuture<>();
         post(() -> doStop(index, reply));
         return reply;
     }
@@ -202,9 +208,9 @@ final class QueueWorker implements Runnable {
         process(q);   // buffers may have been made available before our kick fd was watched
     }
 
-    private void doStop(int index, CompletableFuture<Integer> reply) {
+    private void doStop(int index, CompletableFuture<Long> reply) {
         ActiveQueue q = queues[index];
-        if (q == null) { reply.complete(-1); return; }
+        if (q == null) { reply.complete(NOT_RUNNING); return; }
         if (q.kick != null) epoll.remove(q.kick.fd());
         q.stopping = true;
         q.stopReply = reply;
@@ -232,7 +238,7 @@ final class QueueWorker implements Runnable {
         queues[q.index] = null;
         active.remove(q);
         q.metrics.inflight(0);
-        q.stopReply.complete(q.ring.base());
+        q.stopReply.complete(Integer.toUnsignedLong(q.ring.base()));
     }
 
     private void doSwapMemory(GuestMemory mem) {
@@ -344,7 +350,7 @@ final class QueueWorker implements Runnable {
         EventFd kick, call, err;
         boolean enabled, broken, stopping, pending, polling;
         long stopDeadline, lastWorkNanos;
-        CompletableFuture<Integer> stopReply;
+        CompletableFuture<Long> stopReply;
         final long[] startNanos;
         int[] watched = new int[8];
         int watchedCount;

@@ -22,6 +22,8 @@ public final class PackedRing extends DeviceRing {
     private boolean prevAvailWrap;
     private int pendingUsed, lastPoppedId = -1;
     private final int[] slotsById;
+    /** Whether each out-standing chain had device-writable buffers (its used element then carries WRITE). */
+    private final boolean[] wroteById;
     private final boolean[] outstanding;
     private int outstandingCount;
 
@@ -39,6 +41,7 @@ public final class PackedRing extends DeviceRing {
         usedWrap = usedBase != 0 ? (usedBase & 0x8000) != 0 : availWrap;
         if (nextAvail >= size || nextUsed >= size) throw new IllegalArgumentException("ring base beyond ring size " + size + ": " + Integer.toHexString(base));
         slotsById = new int[size];
+        wroteById = new boolean[size];
         outstanding = new boolean[size];
     }
 
@@ -103,6 +106,7 @@ public final class PackedRing extends DeviceRing {
         outstanding[id] = true;
         outstandingCount++;
         slotsById[id] = slots;
+        wroteById[id] = chain.writableCount() > 0 || fault != ChainFault.OK;
         lastPoppedId = id;
         chain.setHead(id);
         chain.setRingSlots(slots);
@@ -147,8 +151,11 @@ public final class PackedRing extends DeviceRing {
         long at = (long) nextUsed * DESC_SIZE;
         ring.set(LE_INT, at + DESC_LEN_OFFSET, lengthBytes);
         ring.set(LE_SHORT, at + PACKED_DESC_ID_OFFSET, (short) id);
-        // release: id and len are visible before the flags that hand the slot back to the driver (2.8.4)
-        U16.setRelease(ring, at + PACKED_DESC_FLAGS_OFFSET, (short) (usedWrap ? PACKED_DESC_F_AVAIL | PACKED_DESC_F_USED : 0));
+        // WRITE says the length is valid (2.8.4: without it the driver must ignore len), as QEMU does for
+        // any chain with device-writable buffers; release: id and len are visible before the flags that hand
+        // the slot back to the driver
+        int flags = (usedWrap ? PACKED_DESC_F_AVAIL | PACKED_DESC_F_USED : 0) | (wroteById[id] ? DESC_F_WRITE : 0);
+        U16.setRelease(ring, at + PACKED_DESC_FLAGS_OFFSET, (short) flags);
         if (dirtyLog != null) {
             if (addresses.logUsed()) dirtyLog.mark(addresses.logGpa() + at, DESC_SIZE);
             if (writeLog != null) writeLog.logCompletion(id, lengthBytes, dirtyLog);
