@@ -195,4 +195,17 @@ class PackedRingTest {
         assertEquals(DeviceRing.POP_OK, ring.pop(chain));
         assertEquals(6, chain.head());
     }
+
+    @Test
+    void usedElementsOfChainsWithWritableBuffersCarryTheWriteFlag() {
+        drv.post(0, new long[] {buf, buf + 64}, new long[] {8, 8}, new int[] {0, DESC_F_WRITE});
+        drv.post(1, new long[] {buf}, new long[] {8}, new int[] {0});
+        assertEquals(DeviceRing.POP_OK, ring.pop(chain));
+        assertEquals(DeviceRing.POP_OK, ring.pop(chain));
+        assertTrue(ring.pushUsed(0, 8));
+        assertTrue(ring.pushUsed(1, 0));
+        int first = Short.toUnsignedInt(drv.ring.get(LE_SHORT, 14)), second = Short.toUnsignedInt(drv.ring.get(LE_SHORT, 2 * 16 + 14));
+        assertEquals(DESC_F_WRITE, first & DESC_F_WRITE, "the length of a chain the device wrote is valid");
+        assertEquals(0, second & DESC_F_WRITE, "a read-only chain's length is reserved");
+    }
 }
