@@ -32,7 +32,7 @@ public final class Testpmd implements AutoCloseable {
     }
 
     public static Testpmd start(String forwardMode, int queues) throws IOException, InterruptedException {
-        HostPackages.require("dpdk-testpmd", "dpdk");
+        HostPackages.require("dpdk-testpmd", "dpdk-dev");
         Path dir = Files.createTempDirectory("vhost-harness-testpmd");
         Path socket = dir.resolve("net.sock");
         String prefix = "vhost-harness-" + ProcessHandle.current().pid() + "-" + INSTANCES.incrementAndGet();
