@@ -119,6 +119,9 @@ public final class NetDevice implements VirtioDevice {
 
     NetBackend backend() { return backend; }
 
+    /** The backend, for tests that inspect it (a switch's directory). */
+    public NetBackend backendForTests() { return backend; }
+
     public NetCounters counters() { return counters; }
 
     public int maxPairs() { return pairs; }
