@@ -63,6 +63,15 @@ public final class RunReport {
         return n;
     }
 
+    /** Seconds the measured part of the run took. */
+    public double elapsedSeconds() { return elapsedSeconds; }
+
+    /** Requests of every kind per second. */
+    public double opsPerSecond() { return elapsedSeconds > 0 ? totalOps() / elapsedSeconds : 0; }
+
+    /** Latency of {@code kind} at {@code percentile}, in microseconds (0 if that kind did nothing). */
+    public double latencyMicros(int kind, double percentile) { return ops(kind) == 0 ? 0 : us(merged(kind), percentile); }
+
     public long errors() { return sum(q -> q.errors); }
 
     public long mismatches() { return sum(q -> q.mismatches); }
@@ -82,6 +91,9 @@ public final class RunReport {
     public Object extra(String key) { return extra.get(key); }
 
     private long sum(java.util.function.ToLongFunction<QueueStats> f) { return queues.stream().mapToLong(f).sum(); }
+
+    /** Backend CPU seconds during the timed phase, or -1 if not measured. */
+    public double backendCpuSeconds() { return backendCpuSeconds; }
 
     private Histogram merged(int kind) {
         Histogram h = new Histogram(QueueStats.MAX_LATENCY_NANOS, 3);
