@@ -1,73 +1,74 @@
 package org.vhostj.net;
 
-import java.nio.file.Path;
-import java.util.concurrent.Callable;
 import org.vhostj.net.backend.BackendSpec;
 import org.vhostj.net.backend.NetBackend;
-import org.vhostj.vhost.daemon.Daemon;
-import org.vhostj.vhost.daemon.DaemonOptions;
-import picocli.CommandLine;
+import org.vhostj.vhost.cli.DaemonCommand;
+import org.vhostj.vhost.cli.UsageException;
+import org.vhostj.vhost.device.VirtioDevice;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code vhost-user-net}: the virtio-net daemon. Builds a {@link NetDevice} over the backend {@code --backend}
- * names and serves it on the vhost-user socket.
+ * {@code vhost-user-net}: the virtio-net daemon. The shared {@link DaemonCommand} owns the socket, lifecycle
+ * and signals; this class validates the net options, opens the backend and builds the {@link NetDevice},
+ * which closes the backend when the daemon stops.
  */
-@Command(name = "vhost-user-net", mixinStandardHelpOptions = true,
-        description = "vhost-user virtio-net backend: tap:NAME, switch:NAME, udp:LOCAL:PORT,REMOTE:PORT (test: reflect, sink, source:LEN)")
-public final class NetDaemon implements Callable<Integer> {
-    @Option(names = {"--socket-path", "--socket"}, required = true, paramLabel = "PATH", description = "vhost-user socket to create")
-    Path socket;
-
-    @Option(names = "--backend", required = true, paramLabel = "SPEC", description = "tap:NAME | switch:NAME | udp:LOCAL_ADDR:PORT,REMOTE_ADDR:PORT | reflect | sink | source:LEN")
+@Command(name = "vhost-user-net", sortOptions = false,
+        description = "Serve a virtio-net device over vhost-user, its frames going to a tap device, a userspace switch or a UDP tunnel.")
+public final class NetDaemon extends DaemonCommand {
+    @Option(names = "--backend", required = true, paramLabel = "SPEC", order = 20,
+            description = "tap:NAME (a Linux tap, created if absent, multiqueue, vnet header), switch:NAME (userspace learning switch "
+                    + "shared by every daemon attached to NAME), udp:LOCAL_ADDR:PORT,REMOTE_ADDR:PORT (frames tunnelled in UDP to a peer "
+                    + "daemon); for tests and benchmarks: reflect (frames come back MAC-swapped), sink, source:LEN")
     String backend;
 
-    @Option(names = "--mac", paramLabel = "MAC", description = "device MAC (default: random, locally administered)")
+    @Option(names = "--mac", paramLabel = "MAC", order = 21, description = "device MAC address (default: random, locally administered)")
     String mac;
 
-    @Option(names = "--num-queue-pairs", paramLabel = "N", defaultValue = "1", description = "RX/TX queue pairs (default 1)")
-    int pairs;
+    @Option(names = "--num-queue-pairs", paramLabel = "N", order = 22, description = "RX/TX queue pairs, 1..127 (default: ${DEFAULT-VALUE})")
+    int pairs = 1;
 
-    @Option(names = "--mtu", paramLabel = "N", defaultValue = "1500", description = "MTU offered to the driver (default 1500)")
-    int mtu;
-
-    @Option(names = "--poll-us", paramLabel = "N", defaultValue = "0", description = "busy-poll queues this long after their last request")
-    int pollMicros;
-
-    /** Validates the options and builds the device (owning its backend). IllegalArgumentException on bad options. */
-    public static NetDevice createDevice(String backendSpec, String macText, int pairs, int mtu) {
-        if (pairs < 1 || pairs > 127) throw new IllegalArgumentException("--num-queue-pairs must be 1..127: " + pairs);
-        if (mtu < NetDevice.MIN_MTU || mtu > NetDevice.MAX_MTU) throw new IllegalArgumentException("--mtu must be " + NetDevice.MIN_MTU + ".." + NetDevice.MAX_MTU + ": " + mtu);
-        long m = macText == null ? Macs.random() : Macs.parse(macText);
-        if (Macs.isMulticast(m)) throw new IllegalArgumentException("--mac must be a unicast address: " + macText);
-        NetBackend b = BackendSpec.open(backendSpec, pairs, mtu);
-        try {
-            return new NetDevice(b, m, pairs, mtu);
-        } catch (RuntimeException e) {
-            b.close();
-            throw e;
-        }
-    }
+    @Option(names = "--mtu", paramLabel = "N", order = 23, description = "MTU offered to the driver, " + NetDevice.MIN_MTU + ".." + NetDevice.MAX_MTU + " (default: ${DEFAULT-VALUE})")
+    int mtu = VirtioNet.DEFAULT_MTU;
 
     @Override
-    public Integer call() throws Exception {
-        NetDevice device;
+    protected VirtioDevice createDevice() {
+        if (pairs < 1 || pairs > 127) throw new UsageException("--num-queue-pairs", "must be 1..127, not " + pairs);
+        if (mtu < NetDevice.MIN_MTU || mtu > NetDevice.MAX_MTU) throw new UsageException("--mtu", "must be " + NetDevice.MIN_MTU + ".." + NetDevice.MAX_MTU + ", not " + mtu);
+        long m;
         try {
-            device = createDevice(backend, mac, pairs, mtu);
+            m = mac == null ? Macs.random() : Macs.parse(mac);
         } catch (IllegalArgumentException e) {
-            System.err.println("vhost-user-net: " + e.getMessage());
-            return 2;
+            throw new UsageException("--mac", e.getMessage());
         }
-        try (Daemon d = new Daemon(device, DaemonOptions.forSocket(socket).withPollMicros(pollMicros))) {
-            d.start();
-            Runtime.getRuntime().addShutdownHook(new Thread(d::close));
-            d.awaitTermination();
+        if (Macs.isMulticast(m)) throw new UsageException("--mac", mac + " is a multicast address");
+        NetBackend b;
+        try {
+            b = BackendSpec.open(backend, pairs, mtu);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--backend", e.getMessage());
         }
-        return 0;
+        try {
+            return new NetDevice(b, m, pairs, mtu);
+        } catch (IllegalArgumentException e) {
+            b.close();
+            throw new UsageException("--backend", e.getMessage());
+        }
     }
 
-    public static void main(String[] args) {
-        System.exit(new CommandLine(new NetDaemon()).execute(args));
+    /** Builds a device as the command line would (for tests and in-process use); IllegalArgumentException on bad options. */
+    public static NetDevice createDevice(String backendSpec, String macText, int pairs, int mtu) {
+        NetDaemon d = new NetDaemon();
+        d.backend = backendSpec;
+        d.mac = macText;
+        d.pairs = pairs;
+        d.mtu = mtu;
+        try {
+            return (NetDevice) d.createDevice();
+        } catch (UsageException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
     }
+
+    public static void main(String[] args) { System.exit(DaemonCommand.execute(new NetDaemon(), args)); }
 }
