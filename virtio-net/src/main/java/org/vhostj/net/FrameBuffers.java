@@ -15,7 +15,7 @@ public final class FrameBuffers implements AutoCloseable {
     private final IovecArray iov;
     private final MemorySegment[] memory;
     private final long[] offset, length;
-    private int count;
+    private int count, iovCount;
     private long totalBytes;
 
     public FrameBuffers(int capacity) {
@@ -26,7 +26,7 @@ public final class FrameBuffers implements AutoCloseable {
     }
 
     public FrameBuffers clear() {
-        iov.clear();
+        iovCount = 0;
         count = 0;
         totalBytes = 0;
         return this;
@@ -35,7 +35,7 @@ public final class FrameBuffers implements AutoCloseable {
     /** Adds {@code lengthBytes} of {@code mem} at {@code off}; false when full. */
     public boolean add(MemorySegment mem, long off, long lengthBytes) {
         if (lengthBytes == 0) return true;
-        if (!iov.add(mem, off, lengthBytes)) return false;
+        if (count == memory.length) return false;
         memory[count] = mem;
         offset[count] = off;
         length[count] = lengthBytes;
@@ -62,7 +62,18 @@ public final class FrameBuffers implements AutoCloseable {
         return done;
     }
 
-    public IovecArray iov() { return iov; }
+    /**
+     * The buffers as an iovec array, for a syscall; built on first use after each {@link #clear()} (backends
+     * that copy never pay for it). Raw addresses: use them before the batch ends.
+     */
+    public IovecArray iov() {
+        if (iovCount != count) {
+            iov.clear();
+            for (int i = 0; i < count; i++) iov.add(memory[i], offset[i], length[i]);
+            iovCount = count;
+        }
+        return iov;
+    }
 
     public int count() { return count; }
 

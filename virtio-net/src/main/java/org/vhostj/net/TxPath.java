@@ -2,6 +2,9 @@ package org.vhostj.net;
 
 import static org.vhostj.net.NetCounters.Counter.*;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import org.vhostj.net.backend.NetPort;
 import org.vhostj.vhost.device.QueueContext;
 import org.vhostj.vhost.device.QueueHandler;
@@ -14,6 +17,8 @@ import org.vhostj.vhost.ring.DescriptorChain;
  * memory (with the header for a tap, without it otherwise). Runs on the pair's worker thread.
  */
 final class TxPath implements QueueHandler {
+    private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private final NetDevice device;
     private final NetPort port;
     private final int row, hdrLen;
@@ -42,10 +47,19 @@ final class TxPath implements QueueHandler {
         if (total < hdrLen + VirtioNet.ETH_HEADER_SIZE) { c.increment(row, TX_DROP_SHORT); return 0; }
         long frameLen = total - hdrLen;
         // read each header field once: the guest may be rewriting the buffer
-        long w = chain.readLong(0);
+        long w;
+        int csumOffset;
+        if (chain.length(0) >= VirtioNet.HDR_LEGACY_SIZE) {   // the usual case: the header in one buffer
+            MemorySegment m = chain.memory(0);
+            long at = chain.offset(0);
+            w = m.get(LE_LONG, at);
+            csumOffset = Short.toUnsignedInt(m.get(LE_SHORT, at + 8));
+        } else {
+            w = chain.readLong(0);
+            csumOffset = Short.toUnsignedInt(chain.readShort(8));
+        }
         int flags = (int) (w & 0xff), gso = (int) ((w >>> 8) & 0xff);
         int gsoHdrLen = (int) ((w >>> 16) & 0xffff), gsoSize = (int) ((w >>> 32) & 0xffff), csumStart = (int) ((w >>> 48) & 0xffff);
-        int csumOffset = Short.toUnsignedInt(chain.readShort(8));
         int verdict = check(flags, gso, gsoHdrLen, gsoSize, csumStart, csumOffset, frameLen);
         if (verdict != 0) { c.increment(row, verdict == 1 ? TX_DROP_OVERSIZE : TX_DROP_BAD_HEADER); return 0; }
         frame.clear();
