@@ -1,10 +1,187 @@
 package org.vhostj.net.backend;
 
-/** {@code udp:LOCAL_ADDR:PORT,REMOTE_ADDR:PORT}: not implemented yet. */
-final class UdpBackend {
-    private UdpBackend() {}
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.socket.DatagramPacket;
+import java.lang.foreign.MemorySegment;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.vhostj.net.FrameBuffers;
+import org.vhostj.sys.Errno;
+import org.vhostj.sys.EventFd;
 
+/**
+ * {@code udp:LOCAL_ADDR:PORT,REMOTE_ADDR:PORT}: the guest's frames tunnelled to a peer daemon on another host,
+ * one bare Ethernet frame per UDP datagram, so the guests on both ends share one L2 segment. The socket is a
+ * netty epoll {@link EpollDatagramChannel} on its own one-thread event loop.
+ * <ul>
+ *   <li>Receive: the event loop checks each datagram (from the configured peer only, 14..MTU+18 bytes) and
+ *   hands it to queue pair 0 through a bounded single-producer single-consumer ring of {@value #RING}
+ *   buffers and an eventfd the pair's worker watches; the worker copies it into guest memory. A full ring
+ *   drops (counted in {@link #receiveDrops()}).</li>
+ *   <li>Send: any pair's worker copies the frame from guest memory into a pooled direct buffer and writes it
+ *   on the channel (netty hands it to the event loop); a channel over its write high-water mark refuses it
+ *   (EAGAIN: the device counts a backend drop).</li>
+ * </ul>
+ * Frames never pass through the Java heap: guest memory to and from netty's direct buffers.
+ */
+public final class UdpBackend implements NetBackend {
+    private static final Logger log = LoggerFactory.getLogger(UdpBackend.class);
+    static final int RING = 1024;
+
+    private final InetSocketAddress local, remote;
+    private final int pairs, maxFrame;
+    private final EventLoopGroup group;
+    private final Channel channel;
+    private final EventFd wake = EventFd.create();
+    private final AtomicReferenceArray<ByteBuf> ring = new AtomicReferenceArray<>(RING);
+    /** Written by the event loop (producer) and the worker (consumer) respectively; release/acquire pairs. */
+    private final AtomicLong head = new AtomicLong(), tail = new AtomicLong();
+    private final AtomicLong receiveDrops = new AtomicLong();
+    private final Port[] ports;
+
+    private UdpBackend(InetSocketAddress local, InetSocketAddress remote, int pairs, int maxFrame) {
+        this.local = local;
+        this.remote = remote;
+        this.pairs = pairs;
+        this.maxFrame = maxFrame;
+        if (!Epoll.isAvailable()) throw new IllegalArgumentException("netty epoll is not available: " + Epoll.unavailabilityCause());
+        group = new MultiThreadIoEventLoopGroup(1, (java.util.concurrent.ThreadFactory) r -> Thread.ofPlatform().daemon(true).name("vhostj-udp").unstarted(r), EpollIoHandler.newFactory());
+        try {
+            channel = new Bootstrap().group(group).channel(EpollDatagramChannel.class)
+                    .option(ChannelOption.SO_RCVBUF, 4 << 20).option(ChannelOption.SO_SNDBUF, 4 << 20)
+                    .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
+                    .handler(new Inbound()).bind(local).syncUninterruptibly().channel();
+        } catch (RuntimeException e) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            wake.close();
+            throw new IllegalArgumentException("udp: cannot bind " + local + ": " + e.getMessage(), e);
+        }
+        ports = new Port[pairs];
+        for (int p = 0; p < pairs; p++) ports[p] = new Port(p == 0);
+        log.info("udp backend: {} <-> {}", channel.localAddress(), remote);
+    }
+
+    /** Parses {@code LOCAL_ADDR:PORT,REMOTE_ADDR:PORT} and binds. */
     static NetBackend open(String arg, int pairs, int maxFrame) {
-        throw new IllegalArgumentException("the udp backend is not implemented yet");
+        String[] two = arg.split(",");
+        if (two.length != 2) throw new IllegalArgumentException("udp backend wants LOCAL_ADDR:PORT,REMOTE_ADDR:PORT, got '" + arg + "'");
+        return new UdpBackend(address(two[0], true), address(two[1], false), pairs, maxFrame);
+    }
+
+    private static InetSocketAddress address(String s, boolean local) {
+        int c = s.lastIndexOf(':');
+        if (c < 0) throw new IllegalArgumentException("'" + s + "' is not ADDR:PORT");
+        String host = s.substring(0, c);
+        if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+        int port;
+        try { port = Integer.parseInt(s.substring(c + 1)); } catch (NumberFormatException e) { port = -1; }
+        if (port < (local ? 0 : 1) || port > 65535) throw new IllegalArgumentException("bad port in '" + s + "'");
+        try {
+            return new InetSocketAddress(InetAddress.getByName(host), port);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("unknown host in '" + s + "'");
+        }
+    }
+
+    @Override public String describe() { return "udp:" + local + "," + remote; }
+
+    @Override public int maxPairs() { return pairs; }
+
+    @Override public NetPort port(int pair) { return ports[pair]; }
+
+    /** The bound local address (the port, when 0 was asked for). */
+    public InetSocketAddress localAddress() { return (InetSocketAddress) channel.localAddress(); }
+
+    /** Datagrams dropped on receive: from a stranger, of a bad size, or with the hand-off ring full. */
+    public long receiveDrops() { return receiveDrops.get(); }
+
+    @Override
+    public void close() {
+        channel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        for (long i = head.get(); i != tail.get(); i++) {
+            ByteBuf b = ring.getAndSet((int) (i & (RING - 1)), null);
+            if (b != null) b.release();
+        }
+        wake.close();
+    }
+
+    /** The event loop's receive side: check, then hand over to pair 0's worker. */
+    private final class Inbound extends SimpleChannelInboundHandler<DatagramPacket> {
+        Inbound() { super(false); }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket p) {
+            ByteBuf b = p.content();
+            int len = b.readableBytes();
+            long t = tail.get();
+            if (!p.sender().equals(remote) || len < 14 || len > maxFrame || t - head.getAcquire() == RING) {
+                receiveDrops.incrementAndGet();
+                b.release();
+                return;
+            }
+            boolean wasEmpty = t == head.getAcquire();
+            ring.setPlain((int) (t & (RING - 1)), b);
+            tail.setRelease(t + 1);   // release: the slot is written before the worker can see it
+            if (wasEmpty) wake.signal();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            log.warn("udp backend: {}", cause.toString());
+        }
+    }
+
+    final class Port implements NetPort {
+        private final boolean receives;
+
+        Port(boolean receives) { this.receives = receives; }
+
+        @Override public int rxFd() { return receives ? wake.fd() : -1; }
+
+        @Override
+        public long receive(FrameBuffers into) {
+            long h = head.get();
+            if (h == tail.getAcquire()) {
+                wake.drain();
+                if (h == tail.getAcquire()) return -Errno.EAGAIN;   // re-check: a frame may have come between
+            }
+            int slot = (int) (h & (RING - 1));
+            ByteBuf b = ring.getPlain(slot);
+            ring.setPlain(slot, null);
+            int len = b.readableBytes();
+            into.copyIn(MemorySegment.ofBuffer(b.nioBuffer(b.readerIndex(), len)), 0, len);
+            b.release();
+            head.setRelease(h + 1);
+            return len;
+        }
+
+        @Override
+        public long send(FrameBuffers frame, long dstMac, long srcMac) {
+            if (!channel.isWritable()) return -Errno.EAGAIN;
+            int len = (int) frame.totalBytes();
+            ByteBuf b = channel.alloc().directBuffer(len);
+            frame.copyOut(MemorySegment.ofBuffer(b.nioBuffer(0, len)), 0, len);
+            b.writerIndex(len);
+            channel.writeAndFlush(new DatagramPacket(b, remote), channel.voidPromise());
+            return len;
+        }
     }
 }
