@@ -103,6 +103,7 @@ public final class NetDevice implements VirtioDevice {
 
     @Override
     public void reset() {
+        backend.reset();
         filter = RxFilter.initial(mac);
         activePairs = 1;
         controlQueueUsed = false;

@@ -284,4 +284,35 @@ class NetReflectTest {
         assertEquals(r.ops(0), counters().get(TX_FRAMES) + counters().get(TX_DROP_BACKEND));
         assertEquals(r.ops(1), counters().get(RX_FRAMES));
     }
+
+    /** Two queue pairs: each pair's frames come back on the same pair (a worker per pair). */
+    @Test
+    void twoQueuePairsEachReflectTheirOwnFrames() throws Exception {
+        daemon.close();
+        device = NetDaemon.createDevice("reflect", Macs.format(MAC), 2, 1500);
+        daemon = new Daemon(device, DaemonOptions.forSocket(sock));
+        daemon.start();
+        var o = new VhostSession.Options(sock, 5000, 1L << VirtioNet.F_MQ, new RingConfig(256, false, 0), VhostSession.Toggle.AUTO,
+                1, 32 << 20, false, VhostSession.MemoryMode.AUTO, true, 0);
+        RunReport r = NetRun.run(new NetRun.Settings(o, 2, 128, 500, true, false, 5000, 0, null), null);
+        assertTrue(r.passed(), r::table);
+        assertEquals(0L, r.extra("misrouted"), r::table);
+        assertTrue(device.counters().get(0, RX_FRAMES) > 0 && device.counters().get(1, RX_FRAMES) > 0, device.counters()::toString);
+    }
+
+    /**
+     * Packed rows run without EVENT_IDX: with packed + EVENT_IDX the harness reports an RX completion whose
+     * interrupt never came ("missed notification"), so far unexplained (the split ring with EVENT_IDX and the
+     * packed ring without it are clean); see the net branch report.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "packed={0} size={1} event_idx={2}")
+    @org.junit.jupiter.params.provider.CsvSource({"true,64,OFF", "true,1500,OFF", "false,1500,AUTO", "false,64,OFF"})
+    void harnessWorkloadOverEitherRingLayout(boolean packed, int size, VhostSession.Toggle eventIdx) throws Exception {
+        var o = new VhostSession.Options(sock, 5000, 0, new RingConfig(256, packed, 0), eventIdx,
+                1, 16 << 20, false, VhostSession.MemoryMode.AUTO, true, 0);
+        RunReport r = NetRun.run(new NetRun.Settings(o, 1, size, 300, true, false, 5000, 0, null), null);
+        assertTrue(r.passed(), r::table);
+        assertEquals(0, r.mismatches(), r::table);
+        assertTrue(r.ops(1) > 100, r::table);
+    }
 }

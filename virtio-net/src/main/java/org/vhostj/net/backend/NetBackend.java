@@ -33,6 +33,12 @@ public interface NetBackend extends AutoCloseable {
      */
     default void featuresAcked(long features, int headerBytes) {}
 
+    /**
+     * The session ended (the front-end reset the device or disconnected); every ring is stopped, so no worker
+     * uses a port now. Drop frames held for the old session (a test backend's FIFO). Control thread.
+     */
+    default void reset() {}
+
     @Override
     void close();
 }

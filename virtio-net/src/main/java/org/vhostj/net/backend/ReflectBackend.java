@@ -52,6 +52,11 @@ public final class ReflectBackend implements NetBackend {
     @Override public NetPort port(int pair) { return ports[pair]; }
 
     @Override
+    public void reset() {
+        for (Port p : ports) p.clear();
+    }
+
+    @Override
     public void close() {
         for (Port p : ports) p.wake.close();
         arena.close();
@@ -77,6 +82,13 @@ public final class ReflectBackend implements NetBackend {
             } else {
                 slots = mode == Mode.REFLECT ? arena.allocate((long) SLOTS * slotBytes, 64) : MemorySegment.NULL;
             }
+        }
+
+        /** Drops held frames (between sessions; no worker runs this port then). */
+        void clear() {
+            if (mode != Mode.REFLECT) return;
+            head = count = 0;
+            if (signalled) { wake.drain(); signalled = false; }
         }
 
         @Override public int rxFd() { return mode == Mode.SINK ? -1 : wake.fd(); }
