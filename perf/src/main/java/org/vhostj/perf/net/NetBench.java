@@ -68,11 +68,12 @@ public final class NetBench {
                     boolean to = dir.equals("to-backend");
                     try (Proc ours = startOurs(work, "ours.sock", to ? "sink" : "source:" + size, pollUs);
                          Proc peer = startNetVhost(work, "dpdk.sock", to ? "rxonly" : "txonly", size)) {
+                        peer.pause();
                         vuser(work, ours, dir, size, WARMUP_SECONDS);   // JIT warm-up of our daemon, discarded
                         List<Double> a = new ArrayList<>(), b = new ArrayList<>();
                         for (int r = 0; r < reps; r++) {
-                            if (r % 2 == 0) { a.add(vuser(work, ours, dir, size, seconds)); b.add(vuser(work, peer, dir, size, seconds)); }
-                            else { b.add(vuser(work, peer, dir, size, seconds)); a.add(vuser(work, ours, dir, size, seconds)); }
+                            if (r % 2 == 0) { a.add(vuser(work, ours, peer, dir, size, seconds)); b.add(vuser(work, peer, ours, dir, size, seconds)); }
+                            else { b.add(vuser(work, peer, ours, dir, size, seconds)); a.add(vuser(work, ours, peer, dir, size, seconds)); }
                         }
                         table.add(row("virtio_user " + dir, size, a, b));
                         System.out.println(table.getLast());
@@ -82,10 +83,11 @@ public final class NetBench {
             if (frontends.contains("harness")) {
                 List<double[]> ours = new ArrayList<>(), peer = new ArrayList<>();
                 try (Proc o = startOurs(work, "ours.sock", "reflect", pollUs); Proc p = startNetVhost(work, "dpdk.sock", "macswap", size)) {
+                    p.pause();
                     harness(o, size, WARMUP_SECONDS);
                     for (int r = 0; r < reps; r++) {
-                        if (r % 2 == 0) { ours.add(harness(o, size, seconds)); peer.add(harness(p, size, seconds)); }
-                        else { peer.add(harness(p, size, seconds)); ours.add(harness(o, size, seconds)); }
+                        if (r % 2 == 0) { ours.add(harness(o, p, size, seconds)); peer.add(harness(p, o, size, seconds)); }
+                        else { peer.add(harness(p, o, size, seconds)); ours.add(harness(o, p, size, seconds)); }
                     }
                 }
                 table.add(row("harness to-backend", size, ours.stream().map(x -> x[0]).toList(), peer.stream().map(x -> x[0]).toList()));
@@ -117,6 +119,19 @@ public final class NetBench {
      * One virtio_user testpmd run against {@code backend} (kept running across runs): packets/s from testpmd's
      * totals over the time it forwarded (its one-second samples are unreliable on a loaded host).
      */
+    /** A run of {@code backend} with {@code other} (the competing backend, busy-polling when idle) stopped meanwhile. */
+    private static double vuser(Path work, Proc backend, Proc other, String dir, int size, int seconds) throws Exception {
+        other.pause();
+        backend.resume();
+        return vuser(work, backend, dir, size, seconds);
+    }
+
+    private static double[] harness(Proc backend, Proc other, int size, int seconds) throws Exception {
+        other.pause();
+        backend.resume();
+        return harness(backend, size, seconds);
+    }
+
     private static double vuser(Path work, Proc backend, String dir, int size, int seconds) throws Exception {
         boolean toBackend = dir.equals("to-backend");
         Path log = work.resolve("vuser-" + RUNS.incrementAndGet() + "-" + backend.name() + "-" + dir + "-" + size + ".log");
@@ -153,8 +168,21 @@ public final class NetBench {
 
     /** A started process, stopped by its own pid (SIGTERM; testpmd prints its totals on it). */
     private record Proc(String name, Process process, String prefix, Path socket) implements AutoCloseable {
+        /**
+         * SIGSTOP: an idle testpmd still busy-polls a core, which would take it from the backend being measured
+         * on a 2-core host. Only this process's pid is signalled.
+         */
+        void pause() throws IOException, InterruptedException { signal("-STOP"); }
+
+        void resume() throws IOException, InterruptedException { signal("-CONT"); }
+
+        private void signal(String sig) throws IOException, InterruptedException {
+            if (process.isAlive()) new ProcessBuilder("kill", sig, Long.toString(process.pid())).inheritIO().start().waitFor();
+        }
+
         @Override
         public void close() throws InterruptedException {
+            try { resume(); } catch (IOException ignored) { /* it is stopped by SIGTERM below, or SIGKILL */ }
             if (process.isAlive()) {
                 process.destroy();
                 if (!process.waitFor(15, TimeUnit.SECONDS)) { process.destroyForcibly(); process.waitFor(10, TimeUnit.SECONDS); }
