@@ -36,6 +36,8 @@ public final class NetDevice implements VirtioDevice {
     private volatile RxFilter filter;
     private volatile int activePairs;
     private volatile boolean controlQueueUsed;
+    private final java.util.concurrent.atomic.AtomicInteger featureAcks = new java.util.concurrent.atomic.AtomicInteger(),
+            queueStarts = new java.util.concurrent.atomic.AtomicInteger();
 
     /**
      * @param mac   the device MAC (config space; VIRTIO_NET_F_MAC)
@@ -82,6 +84,7 @@ public final class NetDevice implements VirtioDevice {
 
     @Override
     public void featuresAcked(long acked) {
+        featureAcks.incrementAndGet();
         backend.featuresAcked(acked, headerBytes(acked));
     }
 
@@ -92,6 +95,7 @@ public final class NetDevice implements VirtioDevice {
 
     @Override
     public QueueHandler startQueue(int queueIndex, QueueContext ctx) {
+        queueStarts.incrementAndGet();
         if (queueIndex == 2 * pairs) {
             controlQueueUsed = true;
             return new ControlQueue(this, ctx);
@@ -126,6 +130,12 @@ public final class NetDevice implements VirtioDevice {
     public NetCounters counters() { return counters; }
 
     public int maxPairs() { return pairs; }
+
+    /** SET_FEATURES received since the daemon started (every session sends one). */
+    public int featureAcks() { return featureAcks.get(); }
+
+    /** Rings started since the daemon started. */
+    public int queueStarts() { return queueStarts.get(); }
 
     public int mtu() { return mtu; }
 
