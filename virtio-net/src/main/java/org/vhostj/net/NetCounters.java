@@ -11,6 +11,10 @@ public final class NetCounters {
     /** What is counted. The DROP_* counters are frames the daemon refused or could not deliver. */
     public enum Counter {
         TX_FRAMES, TX_BYTES, RX_FRAMES, RX_BYTES,
+        /** TX frames the guest handed over for segmentation (GSO: HOST_TSO4/6). */
+        TX_GSO_FRAMES,
+        /** RX frames spread over more than one buffer (MRG_RXBUF, num_buffers > 1). */
+        RX_MERGED_FRAMES,
         /** A TX chain shorter than the virtio-net header plus an Ethernet header. */
         TX_DROP_SHORT,
         /** A TX frame above MTU + 18 (no GSO) or above 65550 bytes (GSO). */

@@ -176,6 +176,7 @@ final class RxPath implements QueueHandler {
         numMem.set(ValueLayout.JAVA_SHORT_UNALIGNED, numOff, (short) k);   // little-endian on x86 and aarch64
         for (int i = 0; i < k; i++) ctx.complete(heads[i], (int) lengths[i]);
         cnt.increment(row, RX_FRAMES);
+        cnt.increment(row, RX_MERGED_FRAMES);
         cnt.add(row, RX_BYTES, total - hdrLen);
         return OK;
     }

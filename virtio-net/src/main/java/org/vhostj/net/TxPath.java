@@ -70,6 +70,7 @@ final class TxPath implements QueueHandler {
         if (r < 0) { c.increment(row, TX_DROP_BACKEND); return 0; }
         c.increment(row, TX_FRAMES);
         c.add(row, TX_BYTES, frameLen);
+        if (gso != VirtioNet.GSO_NONE) c.increment(row, TX_GSO_FRAMES);
         return 0;
     }
 
