@@ -92,12 +92,6 @@ public final class RunReport {
 
     private long sum(java.util.function.ToLongFunction<QueueStats> f) { return queues.stream().mapToLong(f).sum(); }
 
-    /** Latency percentile of request class {@code kind} over every queue, in microseconds. */
-    public double latencyMicros(int kind, double percentile) { return us(merged(kind), percentile); }
-
-    /** Length of the timed phase. */
-    public double elapsedSeconds() { return elapsedSeconds; }
-
     /** Backend CPU seconds during the timed phase, or -1 if not measured. */
     public double backendCpuSeconds() { return backendCpuSeconds; }
 
