@@ -34,7 +34,7 @@ public final class FuseServer implements AutoCloseable {
 
     /** Oldest protocol minor accepted (virtiofsd's floor); we speak {@link Fuse#KERNEL_MINOR_VERSION}. */
     public static final int MIN_MINOR = 27;
-    public static final int MAX_WRITE = 1 << 20, MAX_PAGES = 256;
+    public static final int MAX_WRITE_BYTES = 1 << 20, MAX_PAGES_PER_REQUEST = 256;
     /** Largest argument block other than WRITE data: setxattr_in + name + a 64 KiB value. */
     static final int ARGS_BYTES = 16 + 256 + 65536 + 64;
     /** Largest reply body built here (READDIR, xattr values, READLINK). */
@@ -251,9 +251,9 @@ public final class FuseServer implements AutoCloseable {
         out.set(LE_INT, o + INIT_FLAGS_OFFSET, (int) enabled);
         out.set(LE_SHORT, o + INIT_OUT_MAX_BACKGROUND_OFFSET, (short) 0xffff);
         out.set(LE_SHORT, o + INIT_OUT_CONGESTION_THRESHOLD_OFFSET, (short) 49149);
-        out.set(LE_INT, o + INIT_OUT_MAX_WRITE_OFFSET, MAX_WRITE);
+        out.set(LE_INT, o + INIT_OUT_MAX_WRITE_OFFSET, MAX_WRITE_BYTES);
         out.set(LE_INT, o + INIT_OUT_TIME_GRAN_OFFSET, 1);
-        out.set(LE_SHORT, o + INIT_OUT_MAX_PAGES_OFFSET, (short) MAX_PAGES);
+        out.set(LE_SHORT, o + INIT_OUT_MAX_PAGES_OFFSET, (short) MAX_PAGES_PER_REQUEST);
         out.set(LE_INT, o + INIT_OUT_FLAGS2_OFFSET, (int) (enabled >>> 32));
         return reply(c, unique, 0, INIT_OUT_SIZE);
     }
@@ -276,7 +276,7 @@ public final class FuseServer implements AutoCloseable {
         if (argBytes < WRITE_IN_SIZE) return reply(c, unique, -EINVAL, 0);
         long size = Integer.toUnsignedLong(args.get(LE_INT, RW_SIZE_OFFSET));
         long dataAt = IN_HEADER_SIZE + WRITE_IN_SIZE;
-        if (size > MAX_WRITE || dataAt + size > argEnd) return reply(c, unique, -EINVAL, 0);
+        if (size > MAX_WRITE_BYTES || dataAt + size > argEnd) return reply(c, unique, -EINVAL, 0);
         iov.clear();
         long covered = c.fillIovecs(iov, false, dataAt, size);
         long n = covered == 0 ? 0 : fs.write(nodeid, args.get(LE_LONG, RW_FH_OFFSET), args.get(LE_LONG, RW_OFFSET_OFFSET), iov);
