@@ -103,4 +103,29 @@ class NetTapTest {
         System.arraycopy(udp, 0, f, 34, 8);
         return f;
     }
+
+    /**
+     * A two-queue tap whose driver only runs pair 0: queue 1 stays detached, so every frame from the host
+     * reaches pair 0 whatever flow hash the kernel computes for it.
+     */
+    @Test
+    void multiqueueTapSteersNothingToAPairThatDoesNotRun() throws Exception {
+        daemon.close();
+        device = NetDaemon.createDevice("tap:" + tap, Macs.format(GUEST), 2, 1500);
+        daemon = new Daemon(device, DaemonOptions.forSocket(tmp.resolve("net.sock")));
+        daemon.start();
+        Sh.run("sysctl", "-q", "-w", "net.ipv6.conf." + tap + ".disable_ipv6=1");
+        Sh.run("ip", "link", "set", "dev", tap, "up");
+        try (NetDriver d = new NetDriver(tmp.resolve("net.sock"), NetReflectTest.BASIC, false, 2048); PacketSocket host = new PacketSocket(tap)) {
+            for (int i = 0; i < 32; i++) {
+                byte[] in = udpFrame(GUEST, HOST, 60 + i);   // a UDP flow of its own each: different hashes
+                in[34] = (byte) (i >> 8); in[35] = (byte) i;
+                host.send(in);
+                byte[] got;
+                do { got = d.receive(5000); } while (got != null && !java.util.Arrays.equals(got, in));
+                assertArrayEquals(in, got, "frame " + i + " reached pair 0");
+            }
+            assertEquals(0, device.counters().get(1, RX_FRAMES));
+        }
+    }
 }

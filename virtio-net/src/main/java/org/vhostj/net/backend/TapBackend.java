@@ -15,8 +15,8 @@ import org.vhostj.sys.NetCalls;
  * guest and the kernel unchanged. Frames move with readv/writev straight on guest memory.
  *
  * <p>Owned by the daemon's main thread, which opens the queues and closes them; each queue fd is then read and
- * written only by its pair's worker. A queue is attached to the device only while its receive ring takes
- * frames, so the kernel never steers frames to a queue nobody reads.
+ * written only by its pair's worker. Queue 0 is always attached; queue k > 0 only while pair k's receive
+ * ring takes frames, so the kernel never steers frames to a queue nobody reads.
  */
 public final class TapBackend implements NetBackend {
     private static final Logger log = LoggerFactory.getLogger(TapBackend.class);
@@ -33,7 +33,11 @@ public final class TapBackend implements NetBackend {
         try {
             for (int q = 0; q < pairs; q++) {
                 queues[q] = NetCalls.openTapQueue(name, flags);
-                ports[q] = new TapPort(queues[q].value(), queues[0].value());
+                // queue 0 stays attached (the device always has a queue, and it sends for detached ones); the
+                // others are attached while their pair's receive ring runs, so the kernel never steers frames
+                // to a queue nobody reads
+                if (q > 0) ErrnoException.check("ioctl(TUNSETQUEUE detach)", NetCalls.setQueueAttached(queues[q].value(), false));
+                ports[q] = new TapPort(queues[q].value(), queues[0].value(), q == 0);
             }
         } catch (ErrnoException e) {
             close();
@@ -86,12 +90,18 @@ public final class TapBackend implements NetBackend {
     static final class TapPort implements NetPort {
         private static final int EBADFD = 77;
         private final int fd, fallbackFd;
-        private boolean attached = true;
+        private final boolean always;
+        private boolean attached;
 
-        /** {@code fallbackFd}: queue 0, which sends for a queue that is detached (a detached queue refuses writes). */
-        TapPort(int fd, int fallbackFd) {
+        /**
+         * {@code fallbackFd}: queue 0, which sends for a queue that is detached (a detached queue refuses
+         * writes); {@code alwaysAttached}: this is queue 0.
+         */
+        TapPort(int fd, int fallbackFd, boolean alwaysAttached) {
             this.fd = fd;
             this.fallbackFd = fallbackFd;
+            this.always = alwaysAttached;
+            this.attached = alwaysAttached;
         }
 
         @Override public int rxFd() { return fd; }
@@ -113,7 +123,7 @@ public final class TapBackend implements NetBackend {
 
         @Override
         public void rxStopped() {
-            if (attached) attached = NetCalls.setQueueAttached(fd, false) < 0;
+            if (attached && !always) attached = NetCalls.setQueueAttached(fd, false) < 0;
         }
     }
 }
