@@ -72,7 +72,7 @@ final class RxPath implements QueueHandler {
     private void receive() {
         int fd = port.rxFd();
         if (fd < 0) return;
-        if (!device.rxActive(pair)) { idle(); return; }
+        if (!device.rxActive(pair) || !ctx.enabled()) { idle(); return; }
         if (!started) { port.rxStarted(); started = true; }
         for (int n = 0; n < BUDGET; n++) {
             DescriptorChain c = ctx.pollChain();
@@ -85,7 +85,8 @@ final class RxPath implements QueueHandler {
     /** Stops watching the backend until the driver posts buffers again. */
     private void idle() {
         if (watching) { ctx.unwatch(port.rxFd()); watching = false; }
-        if (started && !device.rxActive(pair)) { port.rxStopped(); started = false; }
+        // a pair the driver does not use (MQ_VQ_PAIRS_SET, or its ring disabled) lets the backend's other queues take its frames
+        if (started && (!device.rxActive(pair) || !ctx.enabled())) { port.rxStopped(); started = false; }
     }
 
     private int receiveOne(DescriptorChain c) {
