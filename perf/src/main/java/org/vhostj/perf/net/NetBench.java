@@ -27,8 +27,11 @@ import org.vhostj.harness.load.RunReport;
  *     MACs swapped) or net_vhost (macswap), measured as frames/s each way.</li>
  * </ul>
  * Frames of 64 and 1500 bytes. The busy-polling pairs here are bimodal (where the host puts the threads), so
- * repetitions are interleaved (ours, peer, peer, ours...) and each backend's best run counts (testpmd: its best
- * one-second sample). Ours runs with {@code --poll-us}.
+ * repetitions are interleaved (ours, peer, peer, ours...) and each backend's best run counts; virtio_user
+ * rates are testpmd's port totals over the time it forwarded (its one-second samples stall on a loaded
+ * host). Both backends are started once per row; ours gets a {@value #WARMUP_SECONDS} s JIT warm-up run, and
+ * the backend not being measured is SIGSTOPped (an idle testpmd busy-polls a core). Ours runs with
+ * {@code --poll-us}.
  *
  * <pre>vhost-perf net [--seconds N] [--reps N] [--poll-us N] [--sizes 64,1500] [--frontends vuser,harness]</pre>
  */
