@@ -599,8 +599,27 @@ class FsEscapeTest {
             // GETATTR whose len claims no arguments, and a WRITE whose len disagrees with write_in.size + data
             byte[] ga = cat(header(Fuse.IN_HEADER_SIZE, Fuse.GETATTR, fc.nextUnique(), Fuse.ROOT_ID), new byte[Fuse.GETATTR_IN_SIZE]);
             rawExpectError(s, "GETATTR with in.len without its args", ga, Fuse.OUT_HEADER_SIZE + Fuse.ATTR_OUT_SIZE, true);
+            s.assertConfinedAndServing();
+        }
+    }
+
+    /** A second INIT (here with a 3-byte init_in) is refused and leaves the session as it was. */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void secondInitIsRefusedAndChangesNothing(Kind kind) throws Exception {
+        try (Share s = Share.start(kind)) {
+            FuseClient fc = s.fc;
             byte[] hdr = cat(header(Fuse.IN_HEADER_SIZE + 3, Fuse.INIT, fc.nextUnique(), 0), new byte[3]);
             rawExpectError(s, "INIT again with a 3-byte init_in", hdr, Fuse.OUT_HEADER_SIZE + Fuse.INIT_OUT_SIZE, false);
+            s.expectErrno("INIT again, well formed", () -> fc.init(), EIO, EINVAL, EPROTO, EBUSY);
+            try {
+                fc.getattr(Fuse.ROOT_ID);
+            } catch (FuseException e) {
+                if (s.ours()) throw e;
+                // virtiofsd 7.2: the refused INIT left the session uninitialised; every request gets EIO until a new INIT
+                System.out.printf("ESCAPE %-9s %-70s -> %s   (differs: the session was reset)%n", kind, "GETATTR after the refused INITs", e.getMessage());
+                fc.init();
+            }
             s.assertConfinedAndServing();
         }
     }
@@ -622,8 +641,9 @@ class FsEscapeTest {
         int error = o.getInt(Fuse.OUT_ERROR_OFFSET);
         assertEquals(unique, o.getLong(Fuse.OUT_UNIQUE_OFFSET), what + ": reply unique");
         assertEquals(out.length, o.getInt(Fuse.OUT_LEN_OFFSET), what + ": reply length");
-        if (error == 0 && !mayServe) fail(s.kind + ": " + what + " was served");
-        System.out.printf("ESCAPE %-9s %-70s -> %s%n", s.kind, what, error == 0 ? "served" : org.vhostj.sys.Errno.name(-error));
+        if (error == 0 && !mayServe && s.ours()) fail(s.kind + ": " + what + " was served");
+        System.out.printf("ESCAPE %-9s %-70s -> %s%n", s.kind, what, error == 0 ? "served" + (mayServe ? "" : "   (differs: an error expected)")
+                : org.vhostj.sys.Errno.name(-error));
         if (s.ours() && error != 0) {
             int e = -error;
             assertTrue(e == EINVAL || e == EIO || e == ENOMEM || e == E2BIG || e == EPROTO || e == ENAMETOOLONG || e == ENOENT,
@@ -682,21 +702,70 @@ class FsEscapeTest {
         try (Share s = Share.start(kind, (run, shared) -> Files.writeString(shared.resolve("a"), "AAAA"))) {
             FuseClient fc = s.fc;
             FuseTypes.Entry a = fc.lookup(Fuse.ROOT_ID, "a");
-            for (long n : FORGED_NODEIDS) fc.forget(n, 1);
-            fc.forget(Fuse.ROOT_ID, 1_000_000);      // the root is never forgotten
-            fc.forget(a.nodeid(), 1_000_000);         // more than were looked up
-            fc.batchForget(new long[] {1L << 40, -1L, Fuse.ROOT_ID}, new long[] {1, 1, 5});
+            // FORGET has no reply, but its chain must still come back as used (else the hiprio ring fills up)
+            for (long n : FORGED_NODEIDS) forgetReturns(s, "FORGET forged 0x" + Long.toHexString(n), () -> fc.forget(n, 1));
+            forgetReturns(s, "BATCH_FORGET of forged nodeids",
+                    () -> fc.batchForget(new long[] {1L << 40, -1L, 0}, new long[] {1, 1, 5}));
             // BATCH_FORGET whose count claims more entries than it carries
             byte[] lie = cat(header(Fuse.IN_HEADER_SIZE + 8 + 16, Fuse.BATCH_FORGET, fc.nextUnique(), 0),
                     le(8).putInt(1000).putInt(0).array(), le(16).putLong(1L << 41).putLong(1).array());
-            fc.raw(lie, 0, true);
+            forgetReturns(s, "BATCH_FORGET count 1000 with one entry", () -> fc.raw(lie, 0, true));
             byte[] zeroLen = cat(header(Fuse.IN_HEADER_SIZE, Fuse.FORGET, fc.nextUnique(), 1L << 42));
-            fc.raw(zeroLen, 0, true);
+            forgetReturns(s, "FORGET without forget_in", () -> fc.raw(zeroLen, 0, true));
             Thread.sleep(100);
             assertEquals(Fcntl.S_IFDIR, fc.getattr(Fuse.ROOT_ID).mode() & Fcntl.S_IFMT, "the root survives being forgotten");
             FuseTypes.Entry again = fc.lookup(Fuse.ROOT_ID, "a");
             assertEquals(a.attr().ino(), again.attr().ino());
             s.assertConfinedAndServing();
+        }
+    }
+
+    /**
+     * FORGET of more lookups than were handed out (the root, and a file looked up once). The lookup count is
+     * the guest's word: it must not crash the daemon (virtiofsd 7.2 aborts on {@code assert(inode->nlookup >= n)}
+     * in unref_inode; that is recorded, and the test asserts it so a fixed reference shows up).
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void forgetOfMoreLookupsThanGivenIsHarmless(Kind kind) throws Exception {
+        try (Share s = Share.start(kind, (run, shared) -> Files.writeString(shared.resolve("a"), "AAAA"))) {
+            FuseClient fc = s.fc;
+            FuseTypes.Entry a = fc.lookup(Fuse.ROOT_ID, "a");
+            if (!s.ours()) {
+                try {
+                    fc.forget(a.nodeid(), 1_000_000);
+                    Thread.sleep(200);
+                } catch (FuseException e) {
+                    // no used element: the daemon died
+                }
+                assertFalse(s.backend.alive(), "virtiofsd 7.2 is known to abort here; it survived: update this test");
+                assertTrue(s.backend.process.logTail(5).contains("nlookup >= n"), s.backend.process.logTail(5));
+                System.out.printf("ESCAPE %-9s %-70s -> ABORTED (assert nlookup >= n in unref_inode)%n", kind, "FORGET a 1000000 times");
+                s.canary.assertUntouched();
+                return;
+            }
+            forgetReturns(s, "FORGET the root 1000000 times", () -> fc.forget(Fuse.ROOT_ID, 1_000_000));
+            forgetReturns(s, "FORGET a 1000000 times (looked up once)", () -> fc.forget(a.nodeid(), 1_000_000));
+            forgetReturns(s, "BATCH_FORGET of the root and a", () -> fc.batchForget(new long[] {Fuse.ROOT_ID, a.nodeid()}, new long[] {5, 5}));
+            Thread.sleep(100);
+            assertEquals(Fcntl.S_IFDIR, fc.getattr(Fuse.ROOT_ID).mode() & Fcntl.S_IFMT, "the root survives being forgotten");
+            FuseTypes.Entry again = fc.lookup(Fuse.ROOT_ID, "a");
+            assertEquals(a.attr().ino(), again.attr().ino());
+            s.assertConfinedAndServing();
+        }
+    }
+
+    /** Runs a FORGET-like request on hiprio: ours must return the chain; for the reference a lost chain is recorded. */
+    private static void forgetReturns(Share s, String what, org.junit.jupiter.api.function.Executable op) {
+        try {
+            op.execute();
+            System.out.printf("ESCAPE %-9s %-70s -> returned (no reply)%n", s.kind, what);
+        } catch (FuseException e) {
+            assertTrue(s.backend.alive(), s.kind + " died on " + what + ": " + s.backend.process.logTail(20));
+            if (s.ours()) fail(s.kind + ": " + what + ": " + e.getMessage());
+            System.out.printf("ESCAPE %-9s %-70s -> %s   (differs: the chain should come back)%n", s.kind, what, e.getMessage());
+        } catch (Throwable t) {
+            throw new AssertionError(what, t);
         }
     }
 

@@ -86,7 +86,10 @@ final class Share implements AutoCloseable {
         int errno;
         try {
             op.execute();
-            fail(kind + ": " + what + " succeeded; expected " + names(ours));
+            if (kind.ours()) fail(kind + ": " + what + " succeeded; expected " + names(ours));
+            // the reference is lenient in places (it reads with the handle alone, takes a name up to its
+            // first NUL...): recorded, and the canary check at the end decides whether it stayed inside
+            System.out.printf("ESCAPE %-9s %-70s -> succeeded   (differs from %s)%n", kind, what, names(ours));
             return 0;
         } catch (FuseException e) {
             errno = e.errno();
