@@ -66,17 +66,11 @@ public final class RngDevice implements VirtioDevice {
     @Override
     public void close() { LibC.close(urandom); }
 
-    /** Runs the device: {@code RngDevice SOCKET_PATH}. */
-    public static void main(String[] args) throws InterruptedException {
-        if (args.length != 1) {
-            System.err.println("usage: RngDevice SOCKET_PATH");
-            System.exit(2);
-        }
-        try (var daemon = new org.vhostj.vhost.daemon.Daemon(new RngDevice(),
-                org.vhostj.vhost.daemon.DaemonOptions.forSocket(java.nio.file.Path.of(args[0])))) {
-            daemon.start();
-            Runtime.getRuntime().addShutdownHook(new Thread(daemon::close));
-            daemon.awaitTermination();
-        }
+    /** {@code vhost-user-rng}: the device as a daemon, with the options and lifecycle every daemon shares. */
+    @picocli.CommandLine.Command(name = "vhost-user-rng", description = "virtio-rng over vhost-user: entropy from /dev/urandom.")
+    public static final class Command extends org.vhostj.vhost.cli.DaemonCommand {
+        @Override protected VirtioDevice createDevice() { return new RngDevice(); }
     }
+
+    public static void main(String[] args) { System.exit(org.vhostj.vhost.cli.DaemonCommand.execute(new Command(), args)); }
 }

@@ -26,6 +26,14 @@ public final class HostPackages {
         return found;
     }
 
+    /** Ensures the file {@code path} (a library, a module) exists, installing {@code packages} if not. */
+    public static synchronized Path requireFile(Path path, String... packages) {
+        if (Files.exists(path)) return path;
+        String why = install(packages);
+        Assumptions.assumeTrue(Files.exists(path), () -> path + " is not installed and could not be installed (" + why + ")");
+        return path;
+    }
+
     /** True if the test is allowed to run slow, external-process tests (-Dvhostj.skipSlow=true turns them off). */
     public static void assumeSlowTestsEnabled() {
         Assumptions.assumeFalse(Boolean.getBoolean("vhostj.skipSlow"), "slow tests disabled by -Dvhostj.skipSlow=true");
