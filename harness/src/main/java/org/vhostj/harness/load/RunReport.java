@@ -63,6 +63,15 @@ public final class RunReport {
         return n;
     }
 
+    /** Seconds the measured part of the run took. */
+    public double elapsedSeconds() { return elapsedSeconds; }
+
+    /** Requests of every kind per second. */
+    public double opsPerSecond() { return elapsedSeconds > 0 ? totalOps() / elapsedSeconds : 0; }
+
+    /** Latency of {@code kind} at {@code percentile}, in microseconds (0 if that kind did nothing). */
+    public double latencyMicros(int kind, double percentile) { return ops(kind) == 0 ? 0 : us(merged(kind), percentile); }
+
     public long errors() { return sum(q -> q.errors); }
 
     public long mismatches() { return sum(q -> q.mismatches); }
