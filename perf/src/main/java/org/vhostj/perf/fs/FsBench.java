@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -143,8 +142,6 @@ public final class FsBench {
         return r;
     }
 
-    private static final Pattern ELAPSED = Pattern.compile("\"elapsed_s\":([0-9.eE+-]+)");
-
     /** ops/s of one opcode alone: 1 / its mean latency (the metadata loop sends one request at a time). */
     static double opRate(String json, String kind) {
         Matcher m = Pattern.compile("\"" + kind + "\":\\{[^{}]*\"latency_us\":\\{[^{}]*\"mean\":([0-9.eE+-]+)").matcher(json);
@@ -152,17 +149,11 @@ public final class FsBench {
         return 1e6 / Double.parseDouble(m.group(1));
     }
 
-    static double field(String json, String kind, String field) {
-        Matcher m = Pattern.compile("\"" + kind + "\":\\{[^{}]*\"" + field + "\":([0-9.eE+-]+)").matcher(json);
-        if (!m.find()) throw new IllegalStateException("no " + kind + "." + field + " in " + json);
-        return Double.parseDouble(m.group(1));
-    }
+    static final int READ = 0, WRITE = 1;   // the data workloads' request kinds in FsRun's report
 
-    static double totalRate(String json) {
-        Matcher m = Pattern.compile("\"total_ops\":([0-9]+)").matcher(json), e = ELAPSED.matcher(json);
-        if (!m.find() || !e.find()) throw new IllegalStateException(json);
-        return Double.parseDouble(m.group(1)) / Double.parseDouble(e.group(1));
-    }
+    static double mbPerSecond(RunReport r, int kind) { return r.bytes(kind) / r.elapsedSeconds() / 1e6; }
+
+    static double opsPerSecond(RunReport r, int kind) { return r.ops(kind) / r.elapsedSeconds(); }
 
     static void record(Map<String, List<Double>> into, String workload, RunReport r) {
         String j = r.json();
@@ -171,11 +162,11 @@ public final class FsBench {
                 into.get("metadata CREATE").add(opRate(j, "create"));
                 into.get("metadata GETATTR (stat)").add(opRate(j, "getattr"));
                 into.get("metadata UNLINK").add(opRate(j, "unlink"));
-                into.get("metadata cycle (all opcodes)").add(totalRate(j));
+                into.get("metadata cycle (all opcodes)").add(r.opsPerSecond());
             }
-            case "seqread" -> into.get("seqread 1 MiB QD4").add(field(j, "read", "bytes_per_s") / 1e6);
-            case "seqwrite" -> into.get("seqwrite 1 MiB QD4").add(field(j, "write", "bytes_per_s") / 1e6);
-            case "randread" -> into.get("randread 4 KiB QD16").add(field(j, "read", "ops_per_s"));
+            case "seqread" -> into.get("seqread 1 MiB QD4").add(mbPerSecond(r, READ));
+            case "seqwrite" -> into.get("seqwrite 1 MiB QD4").add(mbPerSecond(r, WRITE));
+            case "randread" -> into.get("randread 4 KiB QD16").add(opsPerSecond(r, READ));
             default -> throw new IllegalArgumentException("unknown workload " + workload);
         }
     }
@@ -184,9 +175,9 @@ public final class FsBench {
         String j = r.json();
         return switch (workload) {
             case "metadata" -> String.format(Locale.ROOT, "create %.0f/s getattr %.0f/s unlink %.0f/s cycle %.0f ops/s",
-                    opRate(j, "create"), opRate(j, "getattr"), opRate(j, "unlink"), totalRate(j));
-            case "seqread", "randread" -> String.format(Locale.ROOT, "%.0f ops/s %.1f MB/s", field(j, "read", "ops_per_s"), field(j, "read", "bytes_per_s") / 1e6);
-            default -> String.format(Locale.ROOT, "%.0f ops/s %.1f MB/s", field(j, "write", "ops_per_s"), field(j, "write", "bytes_per_s") / 1e6);
+                    opRate(j, "create"), opRate(j, "getattr"), opRate(j, "unlink"), r.opsPerSecond());
+            case "seqread", "randread" -> String.format(Locale.ROOT, "%.0f ops/s %.1f MB/s", opsPerSecond(r, READ), mbPerSecond(r, READ));
+            default -> String.format(Locale.ROOT, "%.0f ops/s %.1f MB/s", opsPerSecond(r, WRITE), mbPerSecond(r, WRITE));
         };
     }
 
@@ -216,5 +207,4 @@ public final class FsBench {
         }
     }
 
-    static String join(double[] v) { return Arrays.toString(v); }
 }
