@@ -349,6 +349,88 @@ class FsEscapeTest {
         }
     }
 
+    /** The host keeps swapping a name between a regular file and a symlink to outside while the guest looks it up, opens and reads it. */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void symlinkSwapRaceNeverReadsOutside(Kind kind) throws Exception {
+        try (Share s = Share.start(kind, (run, shared) -> Files.writeString(shared.resolve("swap"), "inside"))) {
+            FuseClient fc = s.fc;
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicLong swaps = new java.util.concurrent.atomic.AtomicLong();
+            Thread swapper = Thread.ofPlatform().name("host-swapper").start(() -> {
+                Path name = s.shared.resolve("swap"), file = s.shared.resolve(".file"), link = s.shared.resolve(".link");
+                try {
+                    while (!stop.get()) {
+                        Files.deleteIfExists(link);
+                        Files.createSymbolicLink(link, s.canary.secret);
+                        Files.move(link, name, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                        Files.writeString(file, "inside");
+                        Files.move(file, name, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                        swaps.incrementAndGet();
+                    }
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            int opened = 0, refused = 0;
+            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500);
+            try {
+                while (System.nanoTime() < end) {
+                    FuseTypes.Entry e;
+                    try {
+                        e = fc.lookup(Fuse.ROOT_ID, "swap");
+                    } catch (FuseException x) {
+                        continue;   // between two renames
+                    }
+                    try {
+                        long fh = fc.open(e.nodeid(), Fcntl.O_RDONLY);
+                        byte[] got = fc.read(e.nodeid(), fh, 0, 4096);
+                        fc.release(e.nodeid(), fh);
+                        assertNotEquals(Canary.SECRET, new String(got, StandardCharsets.UTF_8), "read the canary through a swapped-in symlink");
+                        opened++;
+                    } catch (FuseException x) {
+                        assertNotEquals(0, x.errno(), x.getMessage());
+                        refused++;
+                    }
+                    fc.forget(e.nodeid(), 1);
+                }
+            } finally {
+                stop.set(true);
+                swapper.join();
+            }
+            System.out.printf("ESCAPE %-9s %-70s -> %d swaps, %d opens read the file, %d refused%n", kind, "swap race", swaps.get(), opened, refused);
+            assertTrue(opened > 0 && swaps.get() > 0, "the race ran");
+            s.assertConfinedAndServing();
+        }
+    }
+
+    /** READDIRPLUS of the root: "." and ".." must not come with a nodeid for the directory above the share. */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void readdirplusOfRootGivesNoWayToItsParent(Kind kind) throws Exception {
+        try (Share s = Share.start(kind, (run, shared) -> Files.writeString(shared.resolve("a"), "a"))) {
+            FuseClient fc = s.fc;
+            long rootIno = Share.ino(s.shared);
+            long dh = fc.opendir(Fuse.ROOT_ID);
+            List<FuseTypes.DirEntryPlus> all = fc.readdirplus(Fuse.ROOT_ID, dh, 0, 65536);
+            List<FuseTypes.DirEntry> plain = fc.readdir(Fuse.ROOT_ID, dh, 0, 65536);
+            fc.releasedir(Fuse.ROOT_ID, dh);
+            assertTrue(all.stream().anyMatch(e -> e.name().equals("a")), all.toString());
+            assertFalse(all.stream().anyMatch(e -> e.name().equals("canary") || e.name().equals("shared")), "listed the parent: " + all);
+            assertFalse(plain.stream().anyMatch(e -> e.name().equals("canary") || e.name().equals("shared")), "listed the parent: " + plain);
+            for (FuseTypes.DirEntryPlus e : all) {
+                if (!e.name().equals("..") && !e.name().equals(".")) continue;
+                long n = e.entry().nodeid();
+                System.out.printf("ESCAPE %-9s %-70s -> nodeid %d ino %d%n", kind, "READDIRPLUS entry " + e.name(), n, e.entry().attr().ino());
+                if (n != 0) {
+                    assertEquals(rootIno, e.entry().attr().ino(), e.name() + " at the root came with a nodeid of another inode");
+                    s.expectErrno("LOOKUP canary under the nodeid of " + e.name(), () -> fc.lookup(n, "canary"), ENOENT);
+                }
+            }
+            s.assertConfinedAndServing();
+        }
+    }
+
     // ---- hard links and device nodes ------------------------------------------------------------------------
 
     @ParameterizedTest
@@ -463,8 +545,9 @@ class FsEscapeTest {
     @ParameterizedTest
     @EnumSource(Kind.class)
     void forgedNodeidsFail(Kind kind) throws Exception {
-        try (Share s = Share.start(kind)) {
+        try (Share s = Share.start(kind, (run, shared) -> Files.writeString(shared.resolve("child"), "c"), "xattr")) {
             FuseClient fc = s.fc;
+            long child = fc.lookup(Fuse.ROOT_ID, "child").nodeid();
             for (long n : FORGED_NODEIDS) {
                 String h = "0x" + Long.toHexString(n);
                 s.expectErrno("GETATTR forged " + h, () -> fc.getattr(n), ENOENT, EBADF, ESTALE, EINVAL, EIO);
@@ -475,6 +558,10 @@ class FsEscapeTest {
                 s.expectErrno("SETATTR chmod forged " + h, () -> fc.chmod(n, 0777), ENOENT, EBADF, ESTALE, EINVAL, EIO);
                 s.expectErrno("READLINK forged " + h, () -> fc.readlink(n), ENOENT, EBADF, ESTALE, EINVAL, EIO);
                 s.expectErrno("STATFS forged " + h, () -> fc.statfs(n), ENOENT, EBADF, ESTALE, EINVAL, EIO);
+                s.expectErrno("LINK the root's child into forged " + h, () -> fc.link(child, n, "x"), ENOENT, EBADF, ESTALE, EINVAL, EIO);
+                s.expectErrno("SETXATTR on forged " + h, () -> fc.setxattr(n, "user.evil", bytes("x"), 0), ENOENT, EBADF, ESTALE, EINVAL, EIO);
+                s.expectErrno("GETXATTR on forged " + h, () -> fc.getxattr(n, Canary.XATTR, 256), ENOENT, EBADF, ESTALE, EINVAL, EIO);
+                s.expectErrno("LISTXATTR on forged " + h, () -> fc.listxattr(n, 4096), ENOENT, EBADF, ESTALE, EINVAL, EIO);
             }
             s.assertConfinedAndServing();
         }
