@@ -85,6 +85,7 @@ public final class FsCalls {
     private static final MethodHandle MOUNT = fn("mount", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
     private static final MethodHandle UMOUNT2 = fn("umount2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle CHDIR = fn("chdir", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    private static final MethodHandle SETGROUPS = fn("setgroups", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS));
     private static final MethodHandle EXECVE = fn("execve", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
 
     /**
@@ -179,6 +180,12 @@ public final class FsCalls {
     public static int chdir(MemorySegment path) {
         MemorySegment st = state();
         try { return result((int) CHDIR.invokeExact(st, path), st); } catch (Throwable t) { throw fatal(t); }
+    }
+
+    /** setgroups(2) through glibc, which applies it to every thread of the process. */
+    public static int setgroups(long size, MemorySegment list) {
+        MemorySegment st = state();
+        try { return result((int) SETGROUPS.invokeExact(st, size, list), st); } catch (Throwable t) { throw fatal(t); }
     }
 
     /** execve(2): returns only on failure (-errno). {@code argv} and {@code envp} are NULL-terminated pointer arrays. */
