@@ -58,6 +58,8 @@ final class FsBackend implements AutoCloseable {
             cmd.addAll(OurFsDaemon.command(socket, shared));
             if (opts.contains("xattr")) cmd.add("--xattr");
             if (opts.contains("readonly")) cmd.add("--readonly");
+            // the escape suite runs ours without a sandbox: its confinement must not rest on one
+            cmd.addAll(List.of("--sandbox", opts.contains("no-sandbox") ? "none" : System.getProperty("vhostj.fsacc.sandbox", "namespace")));
         }
         return new FsBackend(kind, shared, socket, PeerProcess.start(kind.name().toLowerCase(), socket, log, cmd));
     }

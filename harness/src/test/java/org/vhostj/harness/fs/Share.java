@@ -60,7 +60,9 @@ final class Share implements AutoCloseable {
             Path shared = Files.createDirectory(runDir.resolve("shared"));
             if (setup != null) setup.prepare(runDir, shared);
             Canary canary = Canary.plant(runDir);
-            backend = FsBackend.start(kind, shared, runDir, options);
+            String[] opts = java.util.Arrays.copyOf(options, options.length + 1);
+            opts[options.length] = "no-sandbox";
+            backend = FsBackend.start(kind, shared, runDir, opts);
             session = backend.session(16 << 20);
             FuseClient fc = FuseClient.start(session, 1 << 20);
             FuseTypes.InitReply init = fc.init();
