@@ -306,6 +306,31 @@ class FsEscapeTest {
         }
     }
 
+    /** Host-made symlinks to /proc magic links (the daemon's own root, cwd and fds) and a symlink loop. */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void magicLinkSymlinksAreNotFollowed(Kind kind) throws Exception {
+        try (Share s = Share.start(kind, (run, shared) -> {
+            Files.createSymbolicLink(shared.resolve("root"), Path.of("/proc/self/root"));
+            Files.createSymbolicLink(shared.resolve("cwd"), Path.of("/proc/self/cwd"));
+            Files.createSymbolicLink(shared.resolve("fd3"), Path.of("/proc/self/fd/3"));
+            Files.createSymbolicLink(shared.resolve("loop"), Path.of("loop"));
+        })) {
+            FuseClient fc = s.fc;
+            for (String n : new String[] {"root", "cwd", "fd3", "loop"}) {
+                FuseTypes.Entry e = fc.lookup(Fuse.ROOT_ID, n);
+                assertEquals(Fcntl.S_IFLNK, e.attr().mode() & Fcntl.S_IFMT, n);
+                s.expectErrno("LOOKUP tmp under the " + n + " link", () -> fc.lookup(e.nodeid(), "tmp"), ENOTDIR, ENOENT);
+                s.expectErrno("OPENDIR the " + n + " link", () -> fc.opendir(e.nodeid()), ELOOP, EBADF, ENOTDIR, EINVAL, EPERM, EACCES);
+                s.expectErrno("OPEN the " + n + " link", () -> fc.open(e.nodeid(), Fcntl.O_RDONLY), ELOOP, EBADF, ENOTDIR, EINVAL, EPERM, EACCES);
+                s.expectErrno("CREATE x under the " + n + " link", () -> fc.create(e.nodeid(), "x", Fcntl.O_RDWR, 0644), ENOTDIR, ENOENT, EBADF, ELOOP);
+                s.expectErrno("CREATE over the " + n + " link", () -> fc.create(Fuse.ROOT_ID, n, Fcntl.O_RDWR | Fcntl.O_TRUNC, 0644),
+                        ELOOP, EEXIST, EPERM, EACCES, EINVAL, EISDIR);
+            }
+            s.assertConfinedAndServing();
+        }
+    }
+
     /** The host swaps a looked-up file for a symlink to outside before the guest opens it. */
     @ParameterizedTest
     @EnumSource(Kind.class)
@@ -613,8 +638,19 @@ class FsEscapeTest {
             s.expectErrno("READ a with the root's directory handle", () -> fc.read(a, dh, 0, 4096), EBADF, EISDIR);
             s.expectErrno("READDIRPLUS the root with a's fh", () -> fc.readdirplus(Fuse.ROOT_ID, fhA, 0, 4096), EBADF, ENOTDIR);
             fc.releasedir(Fuse.ROOT_ID, dh);
+            s.expectErrno("SETATTR size 0 of b with FATTR_FH = a's fh",
+                    () -> fc.setattr(b, Fuse.FATTR_SIZE | Fuse.FATTR_FH, fhA, 0, 0, 0, 0, 0, 0), EBADF);
+            s.expectErrno("LSEEK b with a's fh", () -> fc.lseek(b, fhA, 0, Fcntl.SEEK_END), EBADF);
+            s.expectErrno("FALLOCATE b with a's fh", () -> fc.fallocate(b, fhA, 0, 1 << 20, 0), EBADF);
+            long fhB = fc.open(b, Fcntl.O_RDWR);
+            s.expectErrno("COPY_FILE_RANGE into nodeid a with b's fh", () -> fc.copyFileRange(b, fhB, 0, a, fhB, 4, 4, 0), EBADF);
+            s.expectErrno("COPY_FILE_RANGE from nodeid a with b's fh", () -> fc.copyFileRange(a, fhB, 0, b, fhB, 4, 4, 0), EBADF);
+            fc.release(b, fhB);
             fc.release(a, fhA);
-            assertEquals("BBBB", Files.readString(s.shared.resolve("b")));
+            if (s.ours()) {   // virtiofsd goes by the handle alone: it truncated, grew and copied into a
+                assertEquals("AAAA", Files.readString(s.shared.resolve("a")));
+                assertEquals("BBBB", Files.readString(s.shared.resolve("b")));
+            }
             s.assertConfinedAndServing();
         }
     }
@@ -710,6 +746,40 @@ class FsEscapeTest {
                 // virtiofsd 7.2: the refused INIT left the session uninitialised; every request gets EIO until a new INIT
                 System.out.printf("ESCAPE %-9s %-70s -> %s   (differs: the session was reset)%n", kind, "GETATTR after the refused INITs", e.getMessage());
                 fc.init();
+            }
+            s.assertConfinedAndServing();
+        }
+    }
+
+    /**
+     * FUSE 7.38 extension headers: {@code total_extlen} (in 8-byte units) claims more bytes than the request
+     * holds, or eats into the name. The request must fail, never be taken with a shortened or shifted name.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void totalExtlenLiesAreRejected(Kind kind) throws Exception {
+        try (Share s = Share.start(kind, (run, shared) -> Files.writeString(shared.resolve("abcdefgh"), "x"))) {
+            FuseClient fc = s.fc;
+            byte[] name = cat(bytes("abcdefgh"), new byte[] {0});
+            for (int extlen : new int[] {0xffff, 64, 1}) {
+                byte[] h = header(Fuse.IN_HEADER_SIZE + name.length, Fuse.LOOKUP, fc.nextUnique(), Fuse.ROOT_ID);
+                ByteBuffer.wrap(h).order(ByteOrder.LITTLE_ENDIAN).putShort(Fuse.IN_TOTAL_EXTLEN_OFFSET, (short) extlen);
+                rawExpectError(s, "LOOKUP with total_extlen " + extlen + " (x8 bytes) over a 9-byte name", cat(h, name),
+                        Fuse.OUT_HEADER_SIZE + Fuse.ENTRY_OUT_SIZE, false);
+            }
+            // as the kernel lays it out: the 8-byte extension (fuse_ext_header {size 8, type 0: unknown}) right after the name
+            byte[] h = header(0, Fuse.MKDIR, fc.nextUnique(), Fuse.ROOT_ID);
+            ByteBuffer.wrap(h).order(ByteOrder.LITTLE_ENDIAN).putShort(Fuse.IN_TOTAL_EXTLEN_OFFSET, (short) 1);
+            byte[] mk = cat(h, le(Fuse.MKDIR_IN_SIZE).putInt(0755).putInt(0).array(), bytes("newdir"), new byte[] {0}, le(8).putInt(8).putInt(0).array());
+            ByteBuffer.wrap(mk).order(ByteOrder.LITTLE_ENDIAN).putInt(Fuse.IN_LEN_OFFSET, mk.length);
+            byte[] out = fc.raw(mk, Fuse.OUT_HEADER_SIZE + Fuse.ENTRY_OUT_SIZE, false);
+            int err = out.length >= Fuse.OUT_HEADER_SIZE ? ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN).getInt(Fuse.OUT_ERROR_OFFSET) : 1;
+            System.out.printf("ESCAPE %-9s %-70s -> %s%n", kind, "MKDIR with an 8-byte zeroed extension", err == 0 ? "created" : "errno " + -err);
+            try (var left = Files.list(s.shared)) {
+                for (Path p : left.toList()) {
+                    String n = p.getFileName().toString();
+                    assertTrue(n.equals("abcdefgh") || n.equals("newdir"), "a request made " + n);
+                }
             }
             s.assertConfinedAndServing();
         }
