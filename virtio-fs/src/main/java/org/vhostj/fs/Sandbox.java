@@ -81,7 +81,10 @@ final class Sandbox {
         String unshare = Files.isExecutable(Path.of("/usr/bin/unshare")) ? "/usr/bin/unshare" : "/bin/unshare";
         if (!Files.isExecutable(Path.of(unshare))) throw new IllegalStateException("--sandbox namespace needs unshare(1) (util-linux)");
         List<String> argv = new ArrayList<>(List.of(unshare, "--mount", "--propagation", "private", "--", java));
-        argv.addAll(List.of(jvmArgs));
+        for (String arg : jvmArgs) {
+            // the launcher's class-data-sharing archive is written at exit, which the sandbox cannot do: only read it
+            if (!arg.equals("-XX:+AutoCreateSharedArchive")) argv.add(arg);
+        }
         List<String> env = new ArrayList<>();
         for (Map.Entry<String, String> e : System.getenv().entrySet()) env.add(e.getKey() + "=" + e.getValue());
         env.add(IN_NAMESPACE_ENV + "=1");

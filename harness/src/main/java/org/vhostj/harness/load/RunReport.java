@@ -92,6 +92,9 @@ public final class RunReport {
 
     private long sum(java.util.function.ToLongFunction<QueueStats> f) { return queues.stream().mapToLong(f).sum(); }
 
+    /** Backend CPU seconds during the timed phase, or -1 if not measured. */
+    public double backendCpuSeconds() { return backendCpuSeconds; }
+
     private Histogram merged(int kind) {
         Histogram h = new Histogram(QueueStats.MAX_LATENCY_NANOS, 3);
         for (QueueStats q : queues) h.add(q.latency[kind]);

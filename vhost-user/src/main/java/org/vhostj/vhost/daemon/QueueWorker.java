@@ -200,6 +200,7 @@ final class QueueWorker implements Runnable {
                 if (r == DeviceRing.POP_CHAIN_FAULT || !q.handler.consumesOnKick()) { q.complete(head, 0); q.metrics.error(); continue; }
                 q.handle();
             }
+            if (q.resubmit.length > 0) q.handler.endBatch();
             if (q.resubmit.length > 0) log.info("queue {}: resubmitted {} in-flight requests", q.index, q.resubmit.length);
         } catch (RuntimeException e) {
             fault(q, "handler failed on a resubmitted request: " + e);
@@ -292,6 +293,7 @@ final class QueueWorker implements Runnable {
             }
             q.handle();
         }
+        if (done > 0) q.handler.endBatch();
         return done;
     }
 

@@ -27,6 +27,13 @@ public interface QueueHandler {
     /** The driver made buffers available (only called when {@link #consumesOnKick} is false). */
     default void onKick() {}
 
+    /**
+     * A batch of {@link #onChain} calls ended (the ring is drained or the batch limit reached), before the
+     * used ring is flushed and the guest signalled: a handler that queues I/O while it parses chains submits
+     * it here, with one system call per batch. Called on the worker thread, only after at least one chain.
+     */
+    default void endBatch() {}
+
     /** A descriptor this handler watches with {@link QueueContext#watch} is ready. */
     default void onFdReady(int token, int readyEvents) {}
 
