@@ -48,15 +48,34 @@ public final class UnixSocket implements AutoCloseable {
     /** Takes ownership of a socket descriptor (an inherited LISTEN_FDS listener, one end of a pair). */
     public static UnixSocket adopt(Fd fd) { return new UnixSocket(fd); }
 
-    /** Creates, binds and listens on {@code path}; the caller removes a stale file first if it wants to. */
+    /**
+     * Creates, binds and listens on {@code path}; the caller removes a stale file first if it wants to. The
+     * socket is bound under a temporary name and renamed to {@code path} once it listens, so a client that
+     * waits for the file to appear (as VMMs do) never finds it refusing connections.
+     */
     public static UnixSocket listen(Path path, int backlog) {
         Fd fd = Fd.adopt(ErrnoException.check("socket", LibC.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)));
+        Path staging = path.resolveSibling("." + ProcessHandle.current().pid() + ".listening");
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment addr = sockaddr(a, path);
+            sockaddr(a, path);   // the final name must fit too
+            boolean staged = staging.toString().getBytes(StandardCharsets.UTF_8).length <= SUN_PATH_MAX;   // else bind in place
+            MemorySegment addr = sockaddr(a, staged ? staging : path);
+            if (staged) java.nio.file.Files.deleteIfExists(staging);
             int r = LibC.bind(fd.value(), addr, (int) addr.byteSize());
             if (r < 0) throw new ErrnoException("bind", -r, path.toString());
             ErrnoException.check("listen", LibC.listen(fd.value(), backlog));
+            if (staged) {
+                try {
+                    java.nio.file.Files.move(staging, path, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                } catch (java.io.IOException e) {
+                    java.nio.file.Files.deleteIfExists(staging);
+                    throw new ErrnoException("rename", Errno.EEXIST, staging + " -> " + path + ": " + e.getMessage());
+                }
+            }
             return new UnixSocket(fd);
+        } catch (java.io.IOException e) {
+            fd.close();
+            throw new ErrnoException("unlink", Errno.EACCES, staging + ": " + e.getMessage());
         } catch (RuntimeException e) {
             fd.close();
             throw e;

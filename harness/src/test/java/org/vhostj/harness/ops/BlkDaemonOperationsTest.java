@@ -126,6 +126,7 @@ class BlkDaemonOperationsTest {
         Path sock = tmp.resolve("blk.sock");
         int port = DaemonProcess.freePort();
         try (DaemonProcess d = daemon(sock, "--metrics", "127.0.0.1:" + port, "--num-queues", "2")) {
+            d.awaitHttp(port, Duration.ofSeconds(20));
             var o = new VhostSession.Options(sock, 5000, 0, new RingConfig(128, false, 0), VhostSession.Toggle.AUTO,
                     2, 16 << 20, false, VhostSession.MemoryMode.AUTO, true, 0);
             BlkJob job = new BlkJob(BlkJob.Mode.RANDWRITE, 4096, 8, 0, false, (long) BLOCK * BLOCKS, 1500, 3);
@@ -150,6 +151,7 @@ class BlkDaemonOperationsTest {
             assertEquals(137, d.awaitExit(Duration.ofSeconds(10)));
         }
         try (DaemonProcess d = daemon(sock, "--metrics", "127.0.0.1:" + port)) {
+            d.awaitHttp(port, Duration.ofSeconds(20));
             assertEquals(200, DaemonProcess.httpGet(port, "/healthz").statusCode(), d.logText());
             try (VhostSession s = VhostSession.open(options(sock)); VirtQueue q = s.startQueue(0)) {
                 new Requests(s, q).read(0);

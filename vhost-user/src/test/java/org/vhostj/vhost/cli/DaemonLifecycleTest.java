@@ -172,7 +172,7 @@ class DaemonLifecycleTest {
         int port = DaemonProcess.freePort();
         try (DaemonProcess d = start(Map.of(), "--socket-path=" + sock, "--metrics=127.0.0.1:" + port)) {
             d.awaitSocket(sock, START);
-            awaitHttp(port, d);
+            d.awaitHttp(port, START);
             assertEquals(200, DaemonProcess.httpGet(port, "/healthz").statusCode());
             assertEquals(503, DaemonProcess.httpGet(port, "/readyz").statusCode(), "no front-end yet");
             int served;
@@ -206,7 +206,7 @@ class DaemonLifecycleTest {
         }
         assertTrue(Files.exists(sock), "a killed daemon leaves its socket file behind");
         try (DaemonProcess d = start(Map.of(), "--socket-path=" + sock, "--metrics=127.0.0.1:" + port)) {
-            awaitHttp(port, d);   // the stale socket file was replaced
+            d.awaitHttp(port, START);   // the stale socket file was replaced
             assertEquals(200, DaemonProcess.httpGet(port, "/healthz").statusCode(), d.logText());
             try (RngSession s = new RngSession(sock)) {
                 assertEquals(4, s.request(4, 64));
@@ -231,19 +231,6 @@ class DaemonLifecycleTest {
     private static void awaitFile(Path p) throws InterruptedException {
         for (int i = 0; i < 500 && !Files.exists(p); i++) Thread.sleep(20);
         assertTrue(Files.exists(p), p + " exists");
-    }
-
-    private static void awaitHttp(int port, DaemonProcess d) throws Exception {
-        long deadline = System.nanoTime() + START.toNanos();
-        while (true) {
-            try {
-                DaemonProcess.httpGet(port, "/healthz");
-                return;
-            } catch (java.io.IOException e) {
-                if (!d.process.isAlive() || System.nanoTime() > deadline) throw new AssertionError("no HTTP on " + port + ":\n" + d.logText(), e);
-                Thread.sleep(50);
-            }
-        }
     }
 
     private static long value(String exposition, String seriesRegex) {

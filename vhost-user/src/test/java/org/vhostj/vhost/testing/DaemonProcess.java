@@ -84,6 +84,20 @@ public final class DaemonProcess implements AutoCloseable {
         }
     }
 
+    /** Waits until the daemon answers HTTP on {@code port} (its metrics endpoint starts just after the socket). */
+    public void awaitHttp(int port, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            try {
+                httpGet(port, "/healthz");
+                return;
+            } catch (IOException e) {
+                if (!process.isAlive() || System.nanoTime() > deadline) throw new AssertionError("no HTTP on " + port + ":\n" + logText(), e);
+                Thread.sleep(20);
+            }
+        }
+    }
+
     /** A TCP port free right now on 127.0.0.1. */
     public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {

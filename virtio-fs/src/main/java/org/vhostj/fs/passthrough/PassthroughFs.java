@@ -632,6 +632,8 @@ public final class PassthroughFs implements AutoCloseable {
      * file) or -errno. No copy on the Java heap: preadv2 writes straight into guest pages.
      */
     public long read(long nodeid, long fh, long offset, IovecArray iov) {
+        // a u64 offset past 2^63 is negative here, and preadv2/pwritev2 take -1 as "the file position"
+        if (offset < 0 || offset + iov.totalBytes() < 0) return -EINVAL;
         Handle h = handles.pin(fh, nodeid);
         if (h == null) return -EBADF;
         try {
@@ -654,6 +656,8 @@ public final class PassthroughFs implements AutoCloseable {
 
     /** WRITE from the iovecs (guest memory) at {@code offset}; returns the bytes written or -errno. */
     public long write(long nodeid, long fh, long offset, IovecArray iov) {
+        // a u64 offset past 2^63 is negative here, and preadv2/pwritev2 take -1 as "the file position"
+        if (offset < 0 || offset + iov.totalBytes() < 0) return -EINVAL;
         Handle h = handles.pin(fh, nodeid);
         if (h == null) return -EBADF;
         try {
