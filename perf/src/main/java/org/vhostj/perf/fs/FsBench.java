@@ -26,12 +26,14 @@ import org.vhostj.perf.fs.FsBackendProcess.Kind;
  * sequential READ and WRITE (MB/s), 4 KiB random READ (ops/s). Repetitions are interleaved A/B, B/A... (the
  * machine is shared and noisy), and the table gives the median and the best of each backend with the ratio
  * ours/peer of both. virtiofsd serves one connection and exits, so it is started for every run; our daemon
- * is started once per repetition and gets one untimed warm-up connection per workload (a JVM daemon runs
- * long in production; the C daemon needs no warm-up).
+ * is started once for the whole benchmark (a daemon serves a VM for hours) and, when started, gets one
+ * untimed 2 s warm-up connection per workload so its JIT has compiled the request path (the C daemon needs
+ * no warm-up); {@code --restart-ours} starts it afresh every repetition instead. Every timed run is a
+ * fresh vhost-user connection to either backend.
  *
  * <pre>
  * vhost-perf fs [--reps N] [--runtime S] [--dir DIR] [--workloads metadata,seqread,seqwrite,randread]
- *               [--ours-opt OPT]... [--peer-opt OPT]... [--no-warmup]
+ *               [--ours-opt OPT]... [--peer-opt OPT]... [--no-warmup] [--restart-ours]
  * </pre>
  */
 public final class FsBench {
@@ -54,7 +56,7 @@ public final class FsBench {
         Path dir = null;
         List<String> workloads = List.of("metadata", "seqread", "seqwrite", "randread");
         List<String> oursOpts = new ArrayList<>(), peerOpts = new ArrayList<>();
-        boolean warmup = true;
+        boolean warmup = true, restartOurs = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--reps" -> reps = Integer.parseInt(args[++i]);
@@ -64,9 +66,10 @@ public final class FsBench {
                 case "--ours-opt" -> oursOpts.add(args[++i]);
                 case "--peer-opt" -> peerOpts.add(args[++i]);
                 case "--no-warmup" -> warmup = false;
+                case "--restart-ours" -> restartOurs = true;
                 case "--help", "-h" -> {
                     System.out.println("vhost-perf fs [--reps N] [--runtime S] [--dir DIR] [--workloads metadata,seqread,seqwrite,randread]"
-                            + " [--ours-opt OPT]... [--peer-opt OPT]... [--no-warmup]");
+                            + " [--ours-opt OPT]... [--peer-opt OPT]... [--no-warmup] [--restart-ours]");
                     return;
                 }
                 default -> {
@@ -97,33 +100,36 @@ public final class FsBench {
             for (Row r : ROWS) m.put(r.name(), new ArrayList<>());
             results.put(k, m);
         }
+        FsBackendProcess ours = null;
         try {
             for (int rep = 0; rep < reps; rep++) {
                 Kind[] order = rep % 2 == 0 ? new Kind[] {Kind.VIRTIOFSD, Kind.OURS} : new Kind[] {Kind.OURS, Kind.VIRTIOFSD};
                 for (Kind k : order) {
                     if (k == Kind.OURS && !oursPresent) continue;
                     List<String> extra = k == Kind.OURS ? oursOpts : peerOpts;
-                    FsBackendProcess ours = k == Kind.OURS ? FsBackendProcess.start(k, shared, runDir, extra) : null;
-                    try {
-                        for (String w : workloads) {
-                            if (ours != null && warmup) once(ours, w, Math.min(runtime, 2));
-                            RunReport r;
-                            if (ours != null) {
-                                r = once(ours, w, runtime);
-                            } else {
-                                try (FsBackendProcess peer = FsBackendProcess.start(k, shared, runDir, extra)) {
-                                    r = once(peer, w, runtime);
-                                }
-                            }
-                            record(results.get(k), w, r);
-                            System.out.printf(Locale.ROOT, "rep %d %-9s %-8s %s%n", rep + 1, k, w, summary(w, r));
-                        }
-                    } finally {
+                    boolean fresh = false;
+                    if (k == Kind.OURS && (ours == null || restartOurs || !ours.alive())) {
                         if (ours != null) ours.close();
+                        ours = FsBackendProcess.start(k, shared, runDir, extra);
+                        fresh = true;
+                    }
+                    for (String w : workloads) {
+                        if (k == Kind.OURS && warmup && fresh) once(ours, w, 2);
+                        RunReport r;
+                        if (k == Kind.OURS) {
+                            r = once(ours, w, runtime);
+                        } else {
+                            try (FsBackendProcess peer = FsBackendProcess.start(k, shared, runDir, extra)) {
+                                r = once(peer, w, runtime);
+                            }
+                        }
+                        record(results.get(k), w, r);
+                        System.out.printf(Locale.ROOT, "rep %d %-9s %-8s %s%n", rep + 1, k, w, summary(w, r));
                     }
                 }
             }
         } finally {
+            if (ours != null) ours.close();
             if (dir == null) deleteTree(runDir);
         }
         System.out.println();
