@@ -39,7 +39,8 @@ final class FsBackend implements AutoCloseable {
 
     /**
      * Starts {@code kind} sharing {@code shared}, with its socket and log in {@code runDir}. Extra
-     * options ({@code xattr}, {@code readonly}) are given by name and translated per backend.
+     * options ({@code xattr}, {@code readonly}, {@code sandbox=MODE} for ours; default namespace) are
+     * given by name and translated per backend.
      * Skips the test (assumption) when our daemon is not on the class path yet.
      */
     static FsBackend start(Kind kind, Path shared, Path runDir, String... options) throws IOException, InterruptedException {
@@ -59,7 +60,8 @@ final class FsBackend implements AutoCloseable {
             if (opts.contains("xattr")) cmd.add("--xattr");
             if (opts.contains("readonly")) cmd.add("--readonly");
             // the escape suite runs ours without a sandbox: its confinement must not rest on one
-            cmd.addAll(List.of("--sandbox", opts.contains("no-sandbox") ? "none" : System.getProperty("vhostj.fsacc.sandbox", "namespace")));
+            String sandbox = opts.stream().filter(o -> o.startsWith("sandbox=")).map(o -> o.substring(8)).findFirst().orElse("namespace");
+            cmd.addAll(List.of("--sandbox", sandbox));
         }
         return new FsBackend(kind, shared, socket, PeerProcess.start(kind.name().toLowerCase(), socket, log, cmd));
     }
