@@ -63,6 +63,8 @@ final class FsBackend implements AutoCloseable {
             String sandbox = opts.stream().filter(o -> o.startsWith("sandbox=")).map(o -> o.substring(8)).findFirst().orElse("namespace");
             cmd.addAll(List.of("--sandbox", sandbox));
         }
+        List<String> shown = cmd.stream().map(a -> a.length() > 120 ? a.substring(0, 40) + "..." : a).toList();
+        System.out.println("BACKEND " + kind + ": " + String.join(" ", shown));
         return new FsBackend(kind, shared, socket, PeerProcess.start(kind.name().toLowerCase(), socket, log, cmd));
     }
 
