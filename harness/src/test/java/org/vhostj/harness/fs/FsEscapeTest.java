@@ -850,6 +850,17 @@ class FsEscapeTest {
                 FuseClient.Reply r = fc.call(Fuse.WRITE, a, args, bytes("0123456789abcdef"), Fuse.WRITE_OUT_SIZE, 0);
                 s.expectErrno("WRITE size " + Integer.toUnsignedString(size) + " with 16 bytes of data", () -> ok(r), EINVAL, EIO, EFAULT);
             }
+            // in.len and write_in.size both claim 1 MiB, the chain holds 16 bytes of data: nothing past them is written
+            byte[] wargs = le(Fuse.WRITE_IN_SIZE).putLong(fh).putLong(0).putInt(1 << 20).putInt(0).putLong(0).putInt(0).putInt(0).array();
+            byte[] lying = cat(header(Fuse.IN_HEADER_SIZE + Fuse.WRITE_IN_SIZE + (1 << 20), Fuse.WRITE, fc.nextUnique(), a), wargs,
+                    bytes("fedcba9876543210"));
+            byte[] out = fc.raw(lying, Fuse.OUT_HEADER_SIZE + Fuse.WRITE_OUT_SIZE, false);
+            ByteBuffer o = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
+            assertTrue(out.length >= Fuse.OUT_HEADER_SIZE, "no reply to a WRITE whose in.len exceeds the chain");
+            int err = o.getInt(Fuse.OUT_ERROR_OFFSET);
+            String outcome = err != 0 ? org.vhostj.sys.Errno.name(-err) : "wrote " + o.getInt(Fuse.OUT_HEADER_SIZE);
+            System.out.printf("ESCAPE %-9s %-70s -> %s%n", kind, "WRITE with in.len and size 1 MiB, 16 bytes in the chain", outcome);
+            if (err == 0) assertTrue(o.getInt(Fuse.OUT_HEADER_SIZE) <= 16, outcome);
             fc.release(a, fh);
             long size = Files.size(s.shared.resolve("a"));
             assertTrue(size <= 16, "the file grew to " + size + " bytes");
