@@ -25,7 +25,10 @@ import org.vhostj.perf.fs.FsBackendProcess.Kind;
  * same shared directory in one run: metadata (CREATE, GETATTR, UNLINK each as a one-at-a-time rate), 1 MiB
  * sequential READ and WRITE (MB/s), 4 KiB random READ (ops/s). Repetitions are interleaved A/B, B/A... (the
  * machine is shared and noisy), and the table gives the median and the best of each backend with the ratio
- * ours/peer of both. virtiofsd serves one connection and exits, so it is started for every run; our daemon
+ * ours/peer of both (for the CPU-per-request rows lower is better, and "best" is the lowest); the CPU rows
+ * are the backend process's CPU time over the whole connection (for the data workloads that includes
+ * writing the 64 MiB file first) per timed request, which the machine's noise disturbs less than the rates.
+ * virtiofsd serves one connection and exits, so it is started for every run; our daemon
  * is started once for the whole benchmark (a daemon serves a VM for hours) and, when started, gets one
  * untimed 2 s warm-up connection per workload so its JIT has compiled the request path (the C daemon needs
  * no warm-up); {@code --restart-ours} starts it afresh every repetition instead. Every timed run is a
@@ -48,7 +51,11 @@ public final class FsBench {
             new Row("metadata cycle (all opcodes)", "ops/s", "metadata"),
             new Row("seqread 1 MiB QD4", "MB/s", "seqread"),
             new Row("seqwrite 1 MiB QD4", "MB/s", "seqwrite"),
-            new Row("randread 4 KiB QD16", "ops/s", "randread"));
+            new Row("randread 4 KiB QD16", "ops/s", "randread"),
+            new Row("CPU/op metadata (lower=better)", "µs", "metadata"),
+            new Row("CPU/op seqread (lower=better)", "µs", "seqread"),
+            new Row("CPU/op seqwrite (lower=better)", "µs", "seqwrite"),
+            new Row("CPU/op randread (lower=better)", "µs", "randread"));
 
     public static void main(String[] args) throws Exception {
         int reps = 3;
@@ -163,6 +170,10 @@ public final class FsBench {
 
     static void record(Map<String, List<Double>> into, String workload, RunReport r) {
         String j = r.json();
+        // the backend's CPU time (all its threads: JIT and GC included for ours) over the connection, per timed request
+        if (r.backendCpuSeconds() >= 0 && r.totalOps() > 0) {
+            into.get("CPU/op " + workload + " (lower=better)").add(r.backendCpuSeconds() * 1e6 / r.totalOps());
+        }
         switch (workload) {
             case "metadata" -> {
                 into.get("metadata CREATE").add(opRate(j, "create"));
@@ -194,6 +205,8 @@ public final class FsBench {
 
     static double best(List<Double> v) { return v.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN); }
 
+    static double least(List<Double> v) { return v.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN); }
+
     static String table(Map<Kind, Map<String, List<Double>>> results) {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "%-30s %-6s %12s %12s %7s   %12s %12s %7s%n", "row", "unit", "ours med", "virtiofsd med", "ratio",
@@ -201,7 +214,8 @@ public final class FsBench {
         for (Row r : ROWS) {
             List<Double> o = results.get(Kind.OURS).get(r.name()), p = results.get(Kind.VIRTIOFSD).get(r.name());
             if (o.isEmpty() && p.isEmpty()) continue;
-            double om = median(o), pm = median(p), ob = best(o), pb = best(p);
+            boolean lowerIsBetter = r.unit().equals("µs");
+            double om = median(o), pm = median(p), ob = lowerIsBetter ? least(o) : best(o), pb = lowerIsBetter ? least(p) : best(p);
             sb.append(String.format(Locale.ROOT, "%-30s %-6s %12.1f %12.1f %7.2f   %12.1f %12.1f %7.2f%n", r.name(), r.unit(), om, pm, om / pm, ob, pb, ob / pb));
         }
         return sb.toString();
