@@ -631,31 +631,12 @@ public final class PassthroughFs implements AutoCloseable {
      * READ into the iovecs (guest memory) at {@code offset}; returns the bytes read (short only at end of
      * file) or -errno. No copy on the Java heap: preadv2 writes straight into guest pages.
      */
-    public long read(long nodeid, long fh, long offset, IovecArray iov) {
-        // a u64 offset past 2^63 is negative here, and preadv2/pwritev2 take -1 as "the file position"
-        if (offset < 0 || offset + iov.totalBytes() < 0) return -EINVAL;
-        Handle h = handles.pin(fh, nodeid);
-        if (h == null) return -EBADF;
-        try {
-            long total = 0, want = iov.totalBytes();
-            int first = 0;
-            while (total < want) {
-                long n = first == 0 ? LibC.preadv2(h.fd, iov.segment(), iov.count(), offset + total, 0)
-                        : LibC.preadv2(h.fd, iov.from(first), iov.count() - first, offset + total, 0);
-                if (n == -EINTR) continue;
-                if (n < 0) return total > 0 ? total : n;
-                if (n == 0) break;
-                total += n;
-                if (total < want) first = iov.advance(first, n);
-            }
-            return total;
-        } finally {
-            h.unpin();
-        }
-    }
+    public long read(long nodeid, long fh, long offset, IovecArray iov) { return transfer(false, nodeid, fh, offset, iov); }
 
     /** WRITE from the iovecs (guest memory) at {@code offset}; returns the bytes written or -errno. */
-    public long write(long nodeid, long fh, long offset, IovecArray iov) {
+    public long write(long nodeid, long fh, long offset, IovecArray iov) { return transfer(true, nodeid, fh, offset, iov); }
+
+    private long transfer(boolean write, long nodeid, long fh, long offset, IovecArray iov) {
         // a u64 offset past 2^63 is negative here, and preadv2/pwritev2 take -1 as "the file position"
         if (offset < 0 || offset + iov.totalBytes() < 0) return -EINVAL;
         Handle h = handles.pin(fh, nodeid);
@@ -664,8 +645,9 @@ public final class PassthroughFs implements AutoCloseable {
             long total = 0, want = iov.totalBytes();
             int first = 0;
             while (total < want) {
-                long n = first == 0 ? LibC.pwritev2(h.fd, iov.segment(), iov.count(), offset + total, 0)
-                        : LibC.pwritev2(h.fd, iov.from(first), iov.count() - first, offset + total, 0);
+                MemorySegment vec = first == 0 ? iov.segment() : iov.from(first);
+                int count = iov.count() - first;
+                long n = write ? LibC.pwritev2(h.fd, vec, count, offset + total, 0) : LibC.preadv2(h.fd, vec, count, offset + total, 0);
                 if (n == -EINTR) continue;
                 if (n < 0) return total > 0 ? total : n;
                 if (n == 0) break;
