@@ -22,7 +22,7 @@ import org.vhostj.harness.load.RunReport;
  * (ours, peer, then peer, ours, ...) after one warm-up run each; a row reports each backend's best run
  * (highest IOPS) with that run's p99 latency and backend CPU per request, and the ratio ours/peer.
  *
- * <pre>vhost-perf blk [--runtime SECONDS] [--reps N] [--size MIB] [--dir DIR] [--engine auto|sync|uring]</pre>
+ * <pre>vhost-perf blk [--runtime SECONDS] [--reps N] [--size MIB] [--dir DIR] [--engine auto|sync|uring] [--copy-threads N]</pre>
  */
 public final class BlkBench {
     private BlkBench() {}
@@ -50,6 +50,7 @@ public final class BlkBench {
         long sizeMiB = 256;
         Path dir = Path.of("/dev/shm");
         String engine = "auto";
+        String copyThreads = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--runtime" -> runtime = Double.parseDouble(args[++i]);
@@ -57,8 +58,9 @@ public final class BlkBench {
                 case "--size" -> sizeMiB = Long.parseLong(args[++i]);
                 case "--dir" -> dir = Path.of(args[++i]);
                 case "--engine" -> engine = args[++i];
+                case "--copy-threads" -> copyThreads = args[++i];
                 case "--help", "-h" -> {
-                    System.out.println("usage: vhost-perf blk [--runtime SECONDS] [--reps N] [--size MIB] [--dir DIR] [--engine auto|sync|uring]");
+                    System.out.println("usage: vhost-perf blk [--runtime SECONDS] [--reps N] [--size MIB] [--dir DIR] [--engine auto|sync|uring] [--copy-threads N]");
                     return;
                 }
                 default -> {
@@ -75,9 +77,9 @@ public final class BlkBench {
         Path oursImage = filledImage(work.resolve("ours.img"), sizeBytes);
         Path peerImage = filledImage(work.resolve("peer.img"), sizeBytes);
         List<String[]> table = new ArrayList<>();
-        try (Backend ours = startOurs(work, oursImage, engine); Backend peer = startPeer(work, peerImage)) {
-            System.out.printf(Locale.ROOT, "blk bench: image %d MiB in %s, 1 queue, ring 128, runtime %.1f s, %d interleaved reps; ours pid %d (engine %s), qemu-storage-daemon pid %d%n",
-                    sizeMiB, dir, runtime, reps, ours.process().pid(), engine, peer.process().pid());
+        try (Backend ours = startOurs(work, oursImage, engine, copyThreads); Backend peer = startPeer(work, peerImage)) {
+            System.out.printf(Locale.ROOT, "blk bench: image %d MiB in %s, 1 queue, ring 128, runtime %.1f s, %d interleaved reps; ours pid %d (engine %s, copy threads %s), qemu-storage-daemon pid %d%n",
+                    sizeMiB, dir, runtime, reps, ours.process().pid(), engine, copyThreads == null ? "default" : copyThreads, peer.process().pid());
             for (Row row : rows) {
                 run(ours, row, 1, sizeBytes);   // warm-up (JIT, page cache), discarded
                 run(peer, row, 1, sizeBytes);
@@ -137,11 +139,12 @@ public final class BlkBench {
         return p;
     }
 
-    private static Backend startOurs(Path work, Path image, String engine) throws Exception {
+    private static Backend startOurs(Path work, Path image, String engine, String copyThreads) throws Exception {
         Path sock = work.resolve("ours.sock");
-        List<String> cmd = List.of(ProcessHandle.current().info().command().orElse("java"), "--enable-native-access=ALL-UNNAMED",
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), "org.vhostj.blk.BlkDaemon", "--socket", sock.toString(),
-                "--image", image.toString(), "--num-queues", "1", "--io-engine", engine, "--log-level", "warn");
+                "--image", image.toString(), "--num-queues", "1", "--io-engine", engine, "--log-level", "warn"));
+        if (copyThreads != null) cmd.addAll(List.of("--copy-threads", copyThreads));
         return new Backend("ours", waitForSocket(new ProcessBuilder(cmd), sock, work.resolve("ours.log")), sock);
     }
 
