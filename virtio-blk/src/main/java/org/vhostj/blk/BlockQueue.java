@@ -376,6 +376,10 @@ final class BlockQueue implements QueueHandler {
 
     @Override
     public void endBatch() {
+        if (pool != null) {
+            runPooled();
+            return;
+        }
         if (ring == null) return;
         submitAndReap();
     }
@@ -416,17 +420,36 @@ final class BlockQueue implements QueueHandler {
         }
     }
 
+    /**
+     * End of a batch: wake helpers for all but one of the queued copies, then copy on this thread too until
+     * none is left, so a lone request costs no hand-off and a batch runs on the helpers and the worker at once.
+     * What the helpers finished meanwhile is completed with the batch.
+     */
+    private void runPooled() {
+        int queued = pool.queued();
+        if (queued == 0) return;
+        if (HELP) pool.wake(queued - 1);
+        else pool.wake(queued);
+        if (HELP) {
+            for (int slot; (slot = pool.claimHere()) >= 0; ) finishPooled(slot, pool.runHere(slot));
+        }
+        reapPool();
+    }
+
+    private static final boolean HELP = !"0".equals(System.getenv("VHOSTJ_BLK_HELP"));
+
     private void reapPool() {
         for (int slot = pool.takeDone(); slot >= 0; ) {
             int next = pool.nextDone(slot);
-            if (slotKind[slot] == WRITE) poolWrites--;
-            long n = pool.result(slot);
-            boolean ok = n == slotBytes[slot];
-            if (n > 0) slotDone[slot] = n;
-            completeSlot(slot, ok);
+            finishPooled(slot, pool.result(slot));
             slot = next;
         }
         if (flushWaitingCount > 0) runWaitingFlushes();
+    }
+
+    private void finishPooled(int slot, long n) {
+        if (slotKind[slot] == WRITE) poolWrites--;
+        completeSlot(slot, n == slotBytes[slot]);
     }
 
     /** Runs (inline, one fdatasync for all) the waiting FLUSHes whose earlier pooled writes all completed. */

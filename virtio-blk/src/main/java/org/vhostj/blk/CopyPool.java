@@ -7,6 +7,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.vhostj.sys.Errno;
 import org.vhostj.sys.EventFd;
 import org.vhostj.sys.IovecArray;
 
@@ -85,16 +86,29 @@ final class CopyPool {
         long t = tail.get();   // only this thread writes tail
         jobs[(int) t & mask] = slot;
         // volatile store: publishes the slot's parameters and iovecs to the helper that claims it, and orders
-        // this store before the volatile reads of idle[] below (the helper does the mirror image: sets idle,
+        // this store before the volatile reads of idle[] in wake (the helper does the mirror image: sets idle,
         // then reads tail), so a helper is either seen idle and woken or sees the job itself
         tail.set(t + 1);
-        for (int i = 0; i < threads.length; i++) {
+    }
+
+    /** Jobs submitted and not yet claimed. */
+    int queued() { return (int) Math.max(0, tail.get() - head.get()); }
+
+    /** Worker thread: wakes up to {@code n} idle helpers (one futex wake each); call after {@link #submit}. */
+    void wake(int n) {
+        for (int i = 0; i < threads.length && n > 0; i++) {
             if (idle.get(i) == 1 && idle.compareAndSet(i, 1, 0)) {
                 LockSupport.unpark(threads[i]);
-                return;
+                n--;
             }
         }
     }
+
+    /** Worker thread: claims a queued job to run itself with {@link #runHere}, or returns -1. */
+    int claimHere() { return claim(); }
+
+    /** Worker thread: runs a job it claimed; returns what {@link #result} would. */
+    long runHere(int slot) { return transfer(slot); }
 
     /** Worker thread: takes every finished slot; walk the list with {@link #nextDone}. Returns -1 if none. */
     int takeDone() {
@@ -119,6 +133,15 @@ final class CopyPool {
         }
     }
 
+    private long transfer(int slot) {
+        try {
+            return image.transfer(iov[slot], offset[slot], write[slot], rwFlags[slot]);
+        } catch (RuntimeException e) {   // never expected (transfer returns -errno): the request fails, the thread lives
+            log.warn("copy: transfer failed: {}", e.toString());
+            return -Errno.EIO;
+        }
+    }
+
     private void run(int me) {
         while (true) {
             int slot = claim();
@@ -133,14 +156,7 @@ final class CopyPool {
                 }
                 idle.set(me, 0);
             }
-            long n;
-            try {
-                n = image.transfer(iov[slot], offset[slot], write[slot], rwFlags[slot]);
-            } catch (RuntimeException e) {   // never expected (transfer returns -errno); the request fails, the helper lives
-                log.warn("copy helper: transfer failed: {}", e.toString());
-                n = -org.vhostj.sys.Errno.EIO;
-            }
-            result[slot] = n;
+            result[slot] = transfer(slot);
             int top;
             do {
                 top = done.get();
