@@ -41,7 +41,7 @@ public final class BlkDaemon extends DaemonCommand {
     DiskImage.IoEngine ioEngine = DiskImage.IoEngine.AUTO;
 
     @Option(names = "--copy-threads", paramLabel = "N", order = 27,
-            description = "with the synchronous engine, helper threads per queue that copy requests of 64 KiB and more, 0..16; 0 copies everything on the queue's worker (default: ${DEFAULT-VALUE})")
+            description = "with the synchronous engine, helper threads per queue that copy requests of 64 KiB and more alongside the queue's worker, 0..16; 0 copies everything on the worker (default: ${DEFAULT-VALUE})")
     int copyThreads = BlockDevice.Options.DEFAULT_COPY_THREADS;
 
     @Override

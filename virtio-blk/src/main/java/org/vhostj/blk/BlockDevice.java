@@ -37,11 +37,12 @@ public final class BlockDevice implements VirtioDevice {
      * @param serial     GET_ID answer (at most 20 bytes of ASCII)
      * @param ioEngine   how queues move data
      * @param copyThreads with the synchronous engine, helper threads per queue that run transfers of at least
-     *                   {@link BlockQueue#POOL_MIN_BYTES} so several large copies proceed at once (0..16; 0: all inline)
+     *                   {@link BlockQueue#POOL_MIN_BYTES} alongside the worker, so a batch's large copies use
+     *                   copyThreads + 1 cores (0..16; 0: all on the worker)
      */
     public record Options(int numQueues, int queueSize, String serial, DiskImage.IoEngine ioEngine, int copyThreads) {
-        /** Copy helpers per queue unless told otherwise. */
-        public static final int DEFAULT_COPY_THREADS = 2;
+        /** Copy helpers per queue unless told otherwise: with the worker, two copies at once. */
+        public static final int DEFAULT_COPY_THREADS = 1;
 
         public Options(int numQueues, int queueSize, String serial, DiskImage.IoEngine ioEngine) {
             this(numQueues, queueSize, serial, ioEngine, DEFAULT_COPY_THREADS);

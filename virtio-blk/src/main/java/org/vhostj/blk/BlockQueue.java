@@ -24,7 +24,10 @@ import org.vhostj.vhost.ring.DescriptorChain;
  * UNSUPP (used length 1), or with used length 0 when there is no writable byte to hold a status.
  *
  * <p>Data moves between the image and guest memory with preadv/pwritev on iovecs that point straight into
- * the mapped guest buffers. {@code SYNC}: on this thread, completed before onChain returns. {@code URING}:
+ * the mapped guest buffers. {@code SYNC}: on this thread, completed before onChain returns; with a
+ * {@link CopyPool}, transfers of at least {@link #POOL_MIN_BYTES} are queued instead and run at the end of the
+ * batch on the pool's helpers and on this thread at once, and the helpers' completions come back through the
+ * pool's eventfd ({@link #onFdReady}); a FLUSH then waits for the pooled writes posted before it. {@code URING}:
  * each request takes a preallocated slot (its iovecs and status location), is queued as an SQE, and the
  * batch is submitted in {@link #endBatch}; completions are reaped there and when the ring's eventfd fires
  * ({@link #onFdReady}), on this thread, and handed to {@link QueueContext#complete}. Requests in flight
@@ -428,15 +431,10 @@ final class BlockQueue implements QueueHandler {
     private void runPooled() {
         int queued = pool.queued();
         if (queued == 0) return;
-        if (HELP) pool.wake(queued - 1);
-        else pool.wake(queued);
-        if (HELP) {
-            for (int slot; (slot = pool.claimHere()) >= 0; ) finishPooled(slot, pool.runHere(slot));
-        }
+        pool.wake(queued - 1);
+        for (int slot; (slot = pool.claimHere()) >= 0; ) finishPooled(slot, pool.runHere(slot));
         reapPool();
     }
-
-    private static final boolean HELP = !"0".equals(System.getenv("VHOSTJ_BLK_HELP"));
 
     private void reapPool() {
         for (int slot = pool.takeDone(); slot >= 0; ) {

@@ -13,8 +13,9 @@ import org.vhostj.sys.IovecArray;
 
 /**
  * Helper threads that run one queue's large preadv/pwritev, so the copies of several requests proceed on
- * several cores while the queue's worker goes on parsing and completing. Owned by one {@link BlockQueue};
- * {@link #submit} and {@link #takeDone} are called only on that queue's worker thread.
+ * several cores: the queue's worker queues a batch's large transfers, wakes helpers for all but one of them
+ * and copies too ({@link #claimHere}), so the batch runs on helpers + 1 threads. Owned by one
+ * {@link BlockQueue}; every method but the constructor is called only on that queue's worker thread.
  *
  * <p>Jobs are the queue's request slots (indices below {@code slots}): the worker fills the slot's iovecs
  * and hands over the index; a helper moves the data with {@link DiskImage#transfer}, stores the result and
@@ -96,6 +97,7 @@ final class CopyPool {
 
     /** Worker thread: wakes up to {@code n} idle helpers (one futex wake each); call after {@link #submit}. */
     void wake(int n) {
+        if (n <= 0) return;
         for (int i = 0; i < threads.length && n > 0; i++) {
             if (idle.get(i) == 1 && idle.compareAndSet(i, 1, 0)) {
                 LockSupport.unpark(threads[i]);
