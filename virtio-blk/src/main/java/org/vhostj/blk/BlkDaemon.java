@@ -40,11 +40,15 @@ public final class BlkDaemon extends DaemonCommand {
             description = "auto (io_uring for disks, synchronous for images in tmpfs), sync or uring (default: ${DEFAULT-VALUE})")
     DiskImage.IoEngine ioEngine = DiskImage.IoEngine.AUTO;
 
+    @Option(names = "--copy-threads", paramLabel = "N", order = 27,
+            description = "with the synchronous engine, helper threads per queue that copy requests of 64 KiB and more alongside the queue's worker, 0..16; 0 copies everything on the worker (default: ${DEFAULT-VALUE})")
+    int copyThreads = BlockDevice.Options.DEFAULT_COPY_THREADS;
+
     @Override
     protected VirtioDevice createDevice() {
         BlockDevice.Options options;
         try {
-            options = new BlockDevice.Options(numQueues, queueSize, serial, ioEngine);
+            options = new BlockDevice.Options(numQueues, queueSize, serial, ioEngine, copyThreads);
         } catch (IllegalArgumentException e) {
             String msg = e.getMessage();
             String option = msg.startsWith("--") ? msg.substring(0, msg.indexOf(' ')) : "--num-queues";

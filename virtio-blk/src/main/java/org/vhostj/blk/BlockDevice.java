@@ -36,9 +36,20 @@ public final class BlockDevice implements VirtioDevice {
      * @param queueSize  the largest ring a front-end may set (a power of two, 2..1024)
      * @param serial     GET_ID answer (at most 20 bytes of ASCII)
      * @param ioEngine   how queues move data
+     * @param copyThreads with the synchronous engine, helper threads per queue that run transfers of at least
+     *                   {@link BlockQueue#POOL_MIN_BYTES} alongside the worker, so a batch's large copies use
+     *                   copyThreads + 1 cores (0..16; 0: all on the worker)
      */
-    public record Options(int numQueues, int queueSize, String serial, DiskImage.IoEngine ioEngine) {
+    public record Options(int numQueues, int queueSize, String serial, DiskImage.IoEngine ioEngine, int copyThreads) {
+        /** Copy helpers per queue unless told otherwise: with the worker, two copies at once. */
+        public static final int DEFAULT_COPY_THREADS = 1;
+
+        public Options(int numQueues, int queueSize, String serial, DiskImage.IoEngine ioEngine) {
+            this(numQueues, queueSize, serial, ioEngine, DEFAULT_COPY_THREADS);
+        }
+
         public Options {
+            if (copyThreads < 0 || copyThreads > 16) throw new IllegalArgumentException("--copy-threads must be 0..16, not " + copyThreads);
             if (numQueues < 1 || numQueues > 64) throw new IllegalArgumentException("--num-queues must be 1..64, not " + numQueues);
             if (queueSize < 2 || queueSize > 1024 || Integer.bitCount(queueSize) != 1) {
                 throw new IllegalArgumentException("--queue-size must be a power of two in 2..1024, not " + queueSize);
@@ -69,7 +80,8 @@ public final class BlockDevice implements VirtioDevice {
         byte[] s = options.serial().getBytes(StandardCharsets.US_ASCII);
         MemorySegment.copy(MemorySegment.ofArray(s), 0, serialId, 0, s.length);
         writeConfigSpace();
-        log.info("serving {} with {} queue(s) of up to {} entries, {} I/O", image, options.numQueues(), options.queueSize(), engine);
+        log.info("serving {} with {} queue(s) of up to {} entries, {} I/O{}", image, options.numQueues(), options.queueSize(), engine,
+                engine == DiskImage.IoEngine.SYNC && options.copyThreads() > 0 ? ", " + options.copyThreads() + " copy helper(s) per queue" : "");
     }
 
     private void writeConfigSpace() {

@@ -24,7 +24,10 @@ import org.vhostj.vhost.ring.DescriptorChain;
  * UNSUPP (used length 1), or with used length 0 when there is no writable byte to hold a status.
  *
  * <p>Data moves between the image and guest memory with preadv/pwritev on iovecs that point straight into
- * the mapped guest buffers. {@code SYNC}: on this thread, completed before onChain returns. {@code URING}:
+ * the mapped guest buffers. {@code SYNC}: on this thread, completed before onChain returns; with a
+ * {@link CopyPool}, transfers of at least {@link #POOL_MIN_BYTES} are queued instead and run at the end of the
+ * batch on the pool's helpers and on this thread at once, and the helpers' completions come back through the
+ * pool's eventfd ({@link #onFdReady}); a FLUSH then waits for the pooled writes posted before it. {@code URING}:
  * each request takes a preallocated slot (its iovecs and status location), is queued as an SQE, and the
  * batch is submitted in {@link #endBatch}; completions are reaped there and when the ring's eventfd fires
  * ({@link #onFdReady}), on this thread, and handed to {@link QueueContext#complete}. Requests in flight
@@ -32,7 +35,9 @@ import org.vhostj.vhost.ring.DescriptorChain;
  */
 final class BlockQueue implements QueueHandler {
     private static final Logger log = LoggerFactory.getLogger(BlockQueue.class);
-    private static final int RING_TOKEN = 1;
+    private static final int RING_TOKEN = 1, POOL_TOKEN = 2;
+    /** SYNC engine: reads and writes at least this large go to the copy pool, smaller ones run inline. */
+    static final long POOL_MIN_BYTES = 64 * 1024;
     /** iovecs per request slot: SEG_MAX data segments plus splits at memory region boundaries. */
     static final int SLOT_IOVECS = BlockDevice.SEG_MAX + 2;
     private static final int UNUSED = 0, READ = 1, WRITE = 2, FLUSH = 3;
@@ -44,8 +49,16 @@ final class BlockQueue implements QueueHandler {
     private final boolean readOnly;
     private final int imageFd;
 
-    // SYNC engine
+    // SYNC engine, and its copy pool for large transfers (null without --copy-threads)
     private final IovecArray syncIov;
+    private final CopyPool pool;
+    /** Writes handed to the pool and not yet completed; every pooled write's sequence number (slotSeq). */
+    private int poolWrites;
+    private long writeSeq;
+    private final long[] slotSeq;
+    /** FLUSH requests waiting for earlier pooled writes (FIFO of slots; slotSeq = the last write they cover). */
+    private final int[] flushWaiting;
+    private int flushWaitingCount;
 
     // URING engine: slots, their free stack, the ring and its eventfd
     private final IoUring ring;
@@ -73,29 +86,36 @@ final class BlockQueue implements QueueHandler {
         this.capacitySectors = image.capacitySectors();
         this.readOnly = image.readOnly();
         this.imageFd = image.fd();
-        if (engine == DiskImage.IoEngine.SYNC) {
-            syncIov = new IovecArray(IovecArray.IOV_MAX);
+        int copyThreads = device.options().copyThreads();
+        boolean sync = engine == DiskImage.IoEngine.SYNC;
+        syncIov = new IovecArray(IovecArray.IOV_MAX);
+        if (sync && copyThreads == 0) {
             ring = null;
             ringEvent = null;
+            pool = null;
             slots = 0;
             slotIov = null;
-            slotHead = slotKind = free = null;
-            slotBytes = slotOffset = slotDone = statusOffset = null;
+            slotHead = slotKind = free = flushWaiting = null;
+            slotBytes = slotOffset = slotDone = statusOffset = slotSeq = null;
             slotFirst = null;
             statusMemory = null;
             slotMemory = null;
             return;
         }
-        syncIov = new IovecArray(IovecArray.IOV_MAX);
         slots = device.maxQueueSize();
-        ring = new IoUring(slots);
-        ringEvent = EventFd.create();
-        try {
-            ring.registerEventFd(ringEvent);
-        } catch (RuntimeException e) {
-            ring.close();
-            ringEvent.close();
-            throw e;
+        if (sync) {
+            ring = null;
+            ringEvent = null;
+        } else {
+            ring = new IoUring(slots);
+            ringEvent = EventFd.create();
+            try {
+                ring.registerEventFd(ringEvent);
+            } catch (RuntimeException e) {
+                ring.close();
+                ringEvent.close();
+                throw e;
+            }
         }
         slotIov = new IovecArray[slots];
         for (int i = 0; i < slots; i++) slotIov[i] = new IovecArray(SLOT_IOVECS);
@@ -109,9 +129,17 @@ final class BlockQueue implements QueueHandler {
         statusMemory = new MemorySegment[slots];
         statusOffset = new long[slots];
         slotMemory = new GuestMemory[slots];
+        slotSeq = new long[slots];
+        flushWaiting = new int[slots];
         for (int i = 0; i < slots; i++) free[i] = slots - 1 - i;
         freeCount = slots;
-        ctx.watch(ringEvent.fd(), Epoll.EPOLLIN, RING_TOKEN);
+        if (sync) {
+            pool = new CopyPool(image, slotIov, copyThreads, "blk-q" + ctx.queueIndex());
+            ctx.watch(pool.doneEvent().fd(), Epoll.EPOLLIN, POOL_TOKEN);
+        } else {
+            pool = null;
+            ctx.watch(ringEvent.fd(), Epoll.EPOLLIN, RING_TOKEN);
+        }
     }
 
     // ---- parsing ------------------------------------------------------------------------------------
@@ -178,6 +206,7 @@ final class BlockQueue implements QueueHandler {
         long offsetBytes = sector << VirtioBlk.SECTOR_SHIFT;
         long chainOffset = write ? VirtioBlk.OUTHDR_SIZE : 0;
         int rwFlags = write && !device.writeback() ? IoUring.RWF_DSYNC : 0;
+        if (pool != null && lengthBytes >= POOL_MIN_BYTES) return pooled(chain, write, offsetBytes, chainOffset, lengthBytes, rwFlags, statusMem, statusAt);
         if (ring == null || lengthBytes == 0) {
             IovecArray iov = syncIov;
             iov.clear();
@@ -204,7 +233,36 @@ final class BlockQueue implements QueueHandler {
         return DEFERRED;
     }
 
+    /** SYNC engine, a large transfer: a helper of the copy pool moves the data; {@link #reapPool} completes it. */
+    private int pooled(DescriptorChain chain, boolean write, long offsetBytes, long chainOffset, long lengthBytes, int rwFlags,
+                       MemorySegment statusMem, long statusAt) {
+        int slot = takeSlot();
+        if (slot < 0) return fail(statusMem, statusAt, VirtioBlk.S_IOERR);   // cannot happen: slots = max ring size
+        IovecArray iov = slotIov[slot];
+        iov.clear();
+        if (chain.fillIovecs(iov, !write, chainOffset, lengthBytes) != lengthBytes) {   // more segments than seg_max
+            putSlot(slot);
+            return fail(statusMem, statusAt, VirtioBlk.S_IOERR);
+        }
+        fillSlot(slot, chain.head(), write ? WRITE : READ, lengthBytes, offsetBytes, statusMem, statusAt);
+        if (write) {
+            poolWrites++;
+            slotSeq[slot] = ++writeSeq;
+        }
+        pool.submit(slot, offsetBytes, write, rwFlags);
+        return DEFERRED;
+    }
+
     private int flush(int head, MemorySegment statusMem, long statusAt) {
+        if (pool != null && poolWrites > 0 && !readOnly) {
+            // FLUSH covers every write submitted before it: wait for the pooled ones still running
+            int slot = takeSlot();
+            if (slot < 0) return fail(statusMem, statusAt, VirtioBlk.S_IOERR);
+            fillSlot(slot, head, FLUSH, 0, 0, statusMem, statusAt);
+            slotSeq[slot] = writeSeq;
+            flushWaiting[flushWaitingCount++] = slot;   // at most `slots` requests exist, so it fits
+            return DEFERRED;
+        }
         if (ring == null || readOnly) {
             if (image.flush() < 0) return fail(statusMem, statusAt, VirtioBlk.S_IOERR);
             statusMem.set(ValueLayout.JAVA_BYTE, statusAt, VirtioBlk.S_OK);
@@ -321,12 +379,21 @@ final class BlockQueue implements QueueHandler {
 
     @Override
     public void endBatch() {
+        if (pool != null) {
+            runPooled();
+            return;
+        }
         if (ring == null) return;
         submitAndReap();
     }
 
     @Override
     public void onFdReady(int token, int readyEvents) {
+        if (token == POOL_TOKEN && pool != null) {
+            pool.doneEvent().drain();   // before taking the stack: a push after the take signals again
+            reapPool();
+            return;
+        }
         if (token != RING_TOKEN || ring == null) return;
         ringEvent.drain();
         submitAndReap();
@@ -356,6 +423,48 @@ final class BlockQueue implements QueueHandler {
         }
     }
 
+    /**
+     * End of a batch: wake helpers for all but one of the queued copies, then copy on this thread too until
+     * none is left, so a lone request costs no hand-off and a batch runs on the helpers and the worker at once.
+     * What the helpers finished meanwhile is completed with the batch.
+     */
+    private void runPooled() {
+        int queued = pool.queued();
+        if (queued == 0) return;
+        pool.wake(queued - 1);
+        for (int slot; (slot = pool.claimHere()) >= 0; ) finishPooled(slot, pool.runHere(slot));
+        reapPool();
+    }
+
+    private void reapPool() {
+        for (int slot = pool.takeDone(); slot >= 0; ) {
+            int next = pool.nextDone(slot);
+            finishPooled(slot, pool.result(slot));
+            slot = next;
+        }
+        if (flushWaitingCount > 0) runWaitingFlushes();
+    }
+
+    private void finishPooled(int slot, long n) {
+        if (slotKind[slot] == WRITE) poolWrites--;
+        completeSlot(slot, n == slotBytes[slot]);
+    }
+
+    /** Runs (inline, one fdatasync for all) the waiting FLUSHes whose earlier pooled writes all completed. */
+    private void runWaitingFlushes() {
+        long oldestWrite = Long.MAX_VALUE;   // sequence of the oldest pooled write still running
+        if (poolWrites > 0) {
+            for (int s = 0; s < slots; s++) if (slotKind[s] == WRITE && slotSeq[s] < oldestWrite) oldestWrite = slotSeq[s];
+        }
+        int ready = 0;
+        while (ready < flushWaitingCount && slotSeq[flushWaiting[ready]] < oldestWrite) ready++;   // FIFO: barriers ascend
+        if (ready == 0) return;
+        boolean ok = image.flush() >= 0;
+        for (int i = 0; i < ready; i++) completeSlot(flushWaiting[i], ok);
+        System.arraycopy(flushWaiting, ready, flushWaiting, 0, flushWaitingCount - ready);
+        flushWaitingCount -= ready;
+    }
+
     private void finish(int slot, int result) {
         if (slot < 0 || slot >= slots || slotKind[slot] == UNUSED) {
             log.warn("queue {}: completion for unknown slot {}", ctx.queueIndex(), slot);
@@ -366,7 +475,12 @@ final class BlockQueue implements QueueHandler {
             slotDone[slot] += result;
             if (slotDone[slot] < slotBytes[slot] && resubmitRest(slot, result)) return;   // short transfer: the rest is queued
         }
-        boolean ok = kind == FLUSH ? result == 0 : result >= 0 && slotDone[slot] == slotBytes[slot];
+        completeSlot(slot, kind == FLUSH ? result == 0 : result >= 0 && slotDone[slot] == slotBytes[slot]);
+    }
+
+    /** Writes the status, frees the slot and completes its request. */
+    private void completeSlot(int slot, boolean ok) {
+        int kind = slotKind[slot];
         int head = slotHead[slot];
         statusMemory[slot].set(ValueLayout.JAVA_BYTE, statusOffset[slot], ok ? VirtioBlk.S_OK : VirtioBlk.S_IOERR);
         int used = ok && kind == READ ? (int) slotBytes[slot] + 1 : 1;
@@ -404,6 +518,22 @@ final class BlockQueue implements QueueHandler {
             ring.close();
             ringEvent.close();
             for (IovecArray a : slotIov) a.close();
+        }
+        if (pool != null) {
+            ctx.unwatch(pool.doneEvent().fd());
+            stopped = true;   // whatever is still in flight is not completed any more
+            if (pool.close(1000)) {
+                // helpers ended: nothing touches guest memory or the iovecs again
+                if (inFlight > 0) log.warn("queue {}: {} requests still in flight at stop are dropped", ctx.queueIndex(), inFlight);
+                if (pinned != null) release(pinned);
+                pinned = null;
+                for (GuestMemory m : retiring.keySet()) release(m);
+                retiring.clear();
+                for (IovecArray a : slotIov) a.close();
+            } else {
+                // a copy is stuck in the kernel: keep its guest memory mapped and its iovecs allocated (leaked on purpose)
+                log.warn("queue {}: copy helpers did not stop; guest memory of {} requests stays mapped", ctx.queueIndex(), inFlight);
+            }
         }
         syncIov.close();
     }

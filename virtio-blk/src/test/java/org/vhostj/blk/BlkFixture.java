@@ -46,12 +46,16 @@ final class BlkFixture implements AutoCloseable {
     record Buf(long gpa, long len, boolean writable) {}
 
     BlkFixture(Path dir, long imageBytes, boolean readOnly, DiskImage.IoEngine engine) throws IOException {
+        this(dir, imageBytes, readOnly, engine, BlockDevice.Options.DEFAULT_COPY_THREADS);
+    }
+
+    BlkFixture(Path dir, long imageBytes, boolean readOnly, DiskImage.IoEngine engine, int copyThreads) throws IOException {
         this.imageBytes = imageBytes;
         image = dir.resolve("disk.img");
         byte[] pattern = new byte[(int) imageBytes];
         for (int i = 0; i < pattern.length; i++) pattern[i] = patternByte(i);
         Files.write(image, pattern);
-        device = new BlockDevice(DiskImage.open(image, readOnly, false), new BlockDevice.Options(2, 256, "vhostj-test-serial", engine));
+        device = new BlockDevice(DiskImage.open(image, readOnly, false), new BlockDevice.Options(2, 256, "vhostj-test-serial", engine, copyThreads));
         Path sock = dir.resolve("blk.sock");
         daemon = new Daemon(device, DaemonOptions.forSocket(sock));
         daemon.start();

@@ -12,6 +12,7 @@ import java.util.Arrays;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.vhostj.blk.BlkFixture.Buf;
 import org.vhostj.blk.DiskImage.IoEngine;
@@ -80,6 +81,65 @@ class BlockDeviceTest {
             assertEquals(VirtioBlk.S_OK, f.mem(f.status + i, 1).get(ValueLayout.JAVA_BYTE, 0));
             assertArrayEquals(f.imageBytes(4096L * i, 4096), f.mem(f.data + 4096L * i, 4096).toArray(ValueLayout.JAVA_BYTE));
         }
+    }
+
+    /**
+     * Large requests (the copy pool with SYNC): several 128 KiB writes and a FLUSH in one batch, then reads
+     * of them back. Every write lands in the image, the FLUSH completes only after every write posted before
+     * it (its used element comes last), and the reads return the written bytes.
+     */
+    @ParameterizedTest
+    @CsvSource({"SYNC, 0", "SYNC, 1", "SYNC, 2", "URING, 2"})
+    void largeWritesThenFlushThenReadsInFlightTogether(IoEngine engine, int copyThreads) throws Exception {
+        f = new BlkFixture(dir, IMAGE, false, engine, copyThreads);
+        int n = 6, len = 128 * 1024, sectorsEach = len / 512;
+        byte[] mine = new byte[n * len];
+        for (int i = 0; i < mine.length; i++) mine[i] = (byte) (i * 7 + i / 4099 + 3);
+        MemorySegment.copy(MemorySegment.ofArray(mine), 0, f.mem(f.data, mine.length), 0, mine.length);
+        int[] heads = new int[n + 1];
+        for (int i = 0; i < n; i++) {
+            MemorySegment h = f.mem(f.header + 16L * i, 16);
+            h.set(BlkFixture.LE_INT, 0, VirtioBlk.T_OUT);
+            h.set(BlkFixture.LE_LONG, 8, 64L + (long) sectorsEach * i);
+            f.mem(f.status + i, 1).set(ValueLayout.JAVA_BYTE, 0, (byte) BlkFixture.STATUS_UNTOUCHED);
+            heads[i] = f.post(new Buf(f.header + 16L * i, 16, false), new Buf(f.data + (long) len * i, len, false), new Buf(f.status + i, 1, true));
+        }
+        MemorySegment fh = f.mem(f.header + 16L * n, 16);
+        fh.set(BlkFixture.LE_INT, 0, VirtioBlk.T_FLUSH);
+        fh.set(BlkFixture.LE_LONG, 8, 0L);
+        f.mem(f.status + n, 1).set(ValueLayout.JAVA_BYTE, 0, (byte) BlkFixture.STATUS_UNTOUCHED);
+        heads[n] = f.post(new Buf(f.header + 16L * n, 16, false), new Buf(f.status + n, 1, true));
+        f.kick.signal();
+        f.q.awaitUsed(n + 1, 10_000);
+        boolean[] seen = new boolean[n + 1];
+        for (int k = 0; k <= n; k++) {
+            int[] u = f.q.takeUsed();
+            int i = Arrays.stream(heads).boxed().toList().indexOf(u[0]);
+            assertTrue(i >= 0 && !seen[i], "used id " + u[0]);
+            seen[i] = true;
+            assertEquals(1, u[1]);
+            if (i == n) assertEquals(n, k, "FLUSH completed before a write posted ahead of it");
+        }
+        for (int i = 0; i <= n; i++) assertEquals(VirtioBlk.S_OK, f.mem(f.status + i, 1).get(ValueLayout.JAVA_BYTE, 0), "request " + i);
+        assertArrayEquals(mine, f.imageBytes(64 * 512, mine.length), "host view");
+        assertEquals(-1, f.firstChangedOutside(64 * 512, 64 * 512 + mine.length), "nothing else written");
+
+        f.mem(f.data, mine.length).fill((byte) 0);
+        for (int i = 0; i < n; i++) {
+            MemorySegment h = f.mem(f.header + 16L * i, 16);
+            h.set(BlkFixture.LE_INT, 0, VirtioBlk.T_IN);
+            heads[i] = f.post(new Buf(f.header + 16L * i, 16, false), new Buf(f.data + (long) len * i, len, true), new Buf(f.status + i, 1, true));
+        }
+        f.kick.signal();
+        f.q.awaitUsed(n, 10_000);
+        for (int k = 0; k < n; k++) assertEquals(len + 1, f.q.takeUsed()[1]);
+        for (int i = 0; i < n; i++) assertEquals(VirtioBlk.S_OK, f.mem(f.status + i, 1).get(ValueLayout.JAVA_BYTE, 0), "read " + i);
+        assertArrayEquals(mine, f.mem(f.data, mine.length).toArray(ValueLayout.JAVA_BYTE));
+        // a large read that ends past the disk still fails at the boundary, and the queue goes on
+        f.header(VirtioBlk.T_IN, SECTORS - 8);
+        assertEquals(1, f.submit(f.hdr(), f.in(len), f.st())[1]);
+        assertEquals(VirtioBlk.S_IOERR, f.status());
+        assertStillServes();
     }
 
     @ParameterizedTest @EnumSource(value = IoEngine.class, names = {"SYNC", "URING"})

@@ -57,6 +57,7 @@ public final class FuseClient implements AutoCloseable {
     private final int uid = LibC.geteuid(), gid = LibC.getegid(), pid = (int) ProcessHandle.current().pid();
     private long nextUnique = 2;
     private int maxWrite = 128 * 1024;
+    private long negotiated;
 
     /**
      * A client on already started queues ({@code hiprio} may be null: FORGET then fails). Buffers for
@@ -108,6 +109,7 @@ public final class FuseClient implements AutoCloseable {
         int mw = b.getInt(Fuse.INIT_OUT_MAX_WRITE_OFFSET);
         int pages = r.body().length >= 30 ? Short.toUnsignedInt(b.getShort(Fuse.INIT_OUT_MAX_PAGES_OFFSET)) : 0;
         if (mw > 0) maxWrite = mw;
+        negotiated = f & flags;
         return new FuseTypes.InitReply(major, minor, b.getInt(Fuse.INIT_MAX_READAHEAD_OFFSET), f,
                 Short.toUnsignedInt(b.getShort(Fuse.INIT_OUT_MAX_BACKGROUND_OFFSET)), mw, b.getInt(Fuse.INIT_OUT_TIME_GRAN_OFFSET), pages);
     }
@@ -203,6 +205,151 @@ public final class FuseClient implements AutoCloseable {
         buffers.clear().readable(in.gpa(), len);
         exchange(Fuse.FORGET, hiprio);
     }
+
+    /** SYMLINK {@code name} in {@code parent} pointing at {@code target} (stored as given, never resolved by the server). */
+    public FuseTypes.Entry symlink(long parent, String name, String target) {
+        byte[] n = name(name), t = name(target);
+        byte[] a = concat(n, t);
+        Reply r = ok(Fuse.SYMLINK, 0, call(Fuse.SYMLINK, parent, a, null, Fuse.ENTRY_OUT_SIZE, 0));
+        return FuseTypes.Entry.decode(need(Fuse.SYMLINK, r, Fuse.ENTRY_OUT_SIZE), 0);
+    }
+
+    /** LINK: a new name {@code newName} in {@code newParent} for the inode {@code oldNodeid}. */
+    public FuseTypes.Entry link(long oldNodeid, long newParent, String newName) {
+        byte[] n = name(newName);
+        ByteBuffer a = args(Fuse.LINK_IN_SIZE + n.length).putLong(oldNodeid).put(n);
+        Reply r = ok(Fuse.LINK, 0, call(Fuse.LINK, newParent, a.array(), null, Fuse.ENTRY_OUT_SIZE, 0));
+        return FuseTypes.Entry.decode(need(Fuse.LINK, r, Fuse.ENTRY_OUT_SIZE), 0);
+    }
+
+    /** RENAME (the opcode Linux uses for plain rename(2)). */
+    public void rename(long parent, String oldName, long newParent, String newName) {
+        byte[] a = concat(args(Fuse.RENAME_IN_SIZE).putLong(newParent).array(), concat(name(oldName), name(newName)));
+        ok(Fuse.RENAME, 0, call(Fuse.RENAME, parent, a, null, 0, 0));
+    }
+
+    /** RENAME2 with renameat2 flags (RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT). */
+    public void rename2(long parent, String oldName, long newParent, String newName, int flags) {
+        byte[] a = concat(args(Fuse.RENAME2_IN_SIZE).putLong(newParent).putInt(flags).putInt(0).array(), concat(name(oldName), name(newName)));
+        ok(Fuse.RENAME2, 0, call(Fuse.RENAME2, parent, a, null, 0, 0));
+    }
+
+    /** MKNOD {@code name} with the full {@code mode} (type bits included: S_IFIFO, S_IFCHR...) and device number {@code rdev}. */
+    public FuseTypes.Entry mknod(long parent, String name, int mode, int rdev) {
+        byte[] n = name(name);
+        ByteBuffer a = args(Fuse.MKNOD_IN_SIZE + n.length).putInt(mode).putInt(rdev).putInt(0).putInt(0).put(n);
+        Reply r = ok(Fuse.MKNOD, 0, call(Fuse.MKNOD, parent, a.array(), null, Fuse.ENTRY_OUT_SIZE, 0));
+        return FuseTypes.Entry.decode(need(Fuse.MKNOD, r, Fuse.ENTRY_OUT_SIZE), 0);
+    }
+
+    /** READLINK: the link's target bytes as stored (the server must not follow it). */
+    public String readlink(long nodeid) {
+        Reply r = ok(Fuse.READLINK, 0, call(Fuse.READLINK, nodeid, new byte[0], null, 0, Fuse.PATH_MAX));
+        return new String(r.body(), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * SETATTR with the FATTR_* bits in {@code valid}; fields whose bit is clear are sent as 0.
+     * Times are seconds since the epoch (nanoseconds 0). Returns the attributes after the change.
+     */
+    public FuseTypes.Attr setattr(long nodeid, int valid, long fh, long size, int mode, int uid, int gid, long atimeSeconds, long mtimeSeconds) {
+        ByteBuffer a = args(Fuse.SETATTR_IN_SIZE);
+        a.putInt(Fuse.SETATTR_VALID_OFFSET, valid).putLong(Fuse.SETATTR_FH_OFFSET, fh).putLong(Fuse.SETATTR_SIZE_OFFSET, size)
+                .putLong(Fuse.SETATTR_ATIME_OFFSET, atimeSeconds).putLong(Fuse.SETATTR_MTIME_OFFSET, mtimeSeconds)
+                .putInt(Fuse.SETATTR_MODE_OFFSET, mode).putInt(Fuse.SETATTR_UID_OFFSET, uid).putInt(Fuse.SETATTR_GID_OFFSET, gid);
+        Reply r = ok(Fuse.SETATTR, 0, call(Fuse.SETATTR, nodeid, a.array(), null, Fuse.ATTR_OUT_SIZE, 0));
+        return FuseTypes.Attr.decode(need(Fuse.SETATTR, r, Fuse.ATTR_OUT_SIZE), Fuse.ATTR_OUT_ATTR_OFFSET);
+    }
+
+    /** chmod: SETATTR with FATTR_MODE (permission bits only). */
+    public FuseTypes.Attr chmod(long nodeid, int mode) { return setattr(nodeid, Fuse.FATTR_MODE, 0, 0, mode & 07777, 0, 0, 0, 0); }
+
+    /** truncate: SETATTR with FATTR_SIZE (and FATTR_FH when {@code fh} is not negative). */
+    public FuseTypes.Attr truncate(long nodeid, long fh, long size) {
+        return setattr(nodeid, Fuse.FATTR_SIZE | (fh >= 0 ? Fuse.FATTR_FH : 0), Math.max(fh, 0), size, 0, 0, 0, 0, 0);
+    }
+
+    /** SETXATTR {@code name} = {@code value} (flags: XATTR_CREATE 1, XATTR_REPLACE 2); the 16-byte header once SETXATTR_EXT is agreed. */
+    public void setxattr(long nodeid, String name, byte[] value, int flags) {
+        int hdr = (negotiated & Fuse.SETXATTR_EXT) != 0 ? Fuse.SETXATTR_IN_SIZE : Fuse.SETXATTR_IN_COMPAT_SIZE;
+        ByteBuffer h = args(hdr).putInt(value.length).putInt(flags);
+        byte[] a = concat(concat(h.array(), name(name)), value);
+        ok(Fuse.SETXATTR, 0, call(Fuse.SETXATTR, nodeid, a, null, 0, 0));
+    }
+
+    /** GETXATTR: the value, read into a buffer of {@code size} bytes (ERANGE if it is larger). */
+    public byte[] getxattr(long nodeid, String name, int size) {
+        byte[] a = concat(args(Fuse.GETXATTR_IN_SIZE).putInt(size).putInt(0).array(), name(name));
+        return ok(Fuse.GETXATTR, 0, call(Fuse.GETXATTR, nodeid, a, null, 0, size)).body();
+    }
+
+    /** LISTXATTR: the NUL-separated names, read into a buffer of {@code size} bytes. */
+    public byte[] listxattr(long nodeid, int size) {
+        byte[] a = args(Fuse.GETXATTR_IN_SIZE).putInt(size).putInt(0).array();
+        return ok(Fuse.LISTXATTR, 0, call(Fuse.LISTXATTR, nodeid, a, null, 0, size)).body();
+    }
+
+    public void removexattr(long nodeid, String name) {
+        ok(Fuse.REMOVEXATTR, 0, call(Fuse.REMOVEXATTR, nodeid, name(name), null, 0, 0));
+    }
+
+    /** STATFS of the file system holding {@code nodeid}. */
+    public FuseTypes.StatFs statfs(long nodeid) {
+        Reply r = ok(Fuse.STATFS, 0, call(Fuse.STATFS, nodeid, new byte[0], null, Fuse.STATFS_OUT_SIZE, 0));
+        return FuseTypes.StatFs.decode(need(Fuse.STATFS, r, Fuse.STATFS_OUT_SIZE));
+    }
+
+    /** LSEEK (SEEK_DATA/SEEK_HOLE/SEEK_SET/SEEK_END) on an open file; returns the resulting offset. */
+    public long lseek(long nodeid, long fh, long offset, int whence) {
+        ByteBuffer a = args(Fuse.LSEEK_IN_SIZE).putLong(fh).putLong(offset).putInt(whence).putInt(0);
+        Reply r = ok(Fuse.LSEEK, 0, call(Fuse.LSEEK, nodeid, a.array(), null, Fuse.LSEEK_OUT_SIZE, 0));
+        return need(Fuse.LSEEK, r, Fuse.LSEEK_OUT_SIZE).getLong(0);
+    }
+
+    /** COPY_FILE_RANGE between two open files; returns the bytes copied. */
+    public long copyFileRange(long nodeIn, long fhIn, long offIn, long nodeOut, long fhOut, long offOut, long length, long flags) {
+        ByteBuffer a = args(Fuse.COPY_FILE_RANGE_IN_SIZE).putLong(fhIn).putLong(offIn).putLong(nodeOut).putLong(fhOut)
+                .putLong(offOut).putLong(length).putLong(flags);
+        Reply r = ok(Fuse.COPY_FILE_RANGE, 0, call(Fuse.COPY_FILE_RANGE, nodeIn, a.array(), null, Fuse.WRITE_OUT_SIZE, 0));
+        return Integer.toUnsignedLong(need(Fuse.COPY_FILE_RANGE, r, Fuse.WRITE_OUT_SIZE).getInt(0));
+    }
+
+    /** FALLOCATE (mode: 0, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE|KEEP_SIZE...). */
+    public void fallocate(long nodeid, long fh, long offset, long length, int mode) {
+        ByteBuffer a = args(Fuse.FALLOCATE_IN_SIZE).putLong(fh).putLong(offset).putLong(length).putInt(mode).putInt(0);
+        ok(Fuse.FALLOCATE, 0, call(Fuse.FALLOCATE, nodeid, a.array(), null, 0, 0));
+    }
+
+    /** READDIR (plain fuse_dirent records, no attributes, no lookups counted). */
+    public List<FuseTypes.DirEntry> readdir(long nodeid, long fh, long offset, int size) {
+        Reply r = ok(Fuse.READDIR, 0, call(Fuse.READDIR, nodeid, rwArgs(fh, offset, size).array(), null, 0, size));
+        return FuseTypes.decodeDirent(r.buffer(), r.body().length);
+    }
+
+    /** ACCESS with an R_OK/W_OK/X_OK mask. */
+    public void access(long nodeid, int mask) {
+        ok(Fuse.ACCESS, 0, call(Fuse.ACCESS, nodeid, args(Fuse.ACCESS_IN_SIZE).putInt(mask).putInt(0).array(), null, 0, 0));
+    }
+
+    /** STATX is 7.39+; not sent. FSYNCDIR on an open directory. */
+    public void fsyncdir(long nodeid, long fh) {
+        ByteBuffer a = args(Fuse.FSYNC_IN_SIZE).putLong(fh).putInt(0).putInt(0);
+        ok(Fuse.FSYNCDIR, 0, call(Fuse.FSYNCDIR, nodeid, a.array(), null, 0, 0));
+    }
+
+    /** BATCH_FORGET of {@code nodeids[i]} by {@code nlookups[i]}, on the hiprio queue (no reply). */
+    public void batchForget(long[] nodeids, long[] nlookups) {
+        if (hiprio == null) throw new IllegalStateException("no hiprio queue");
+        ByteBuffer a = args(Fuse.BATCH_FORGET_IN_SIZE + nodeids.length * Fuse.FORGET_ONE_SIZE).putInt(nodeids.length).putInt(0);
+        for (int i = 0; i < nodeids.length; i++) a.putLong(nodeids[i]).putLong(nlookups[i]);
+        int len = header(Fuse.BATCH_FORGET, 0, a.array().length, 0);
+        MemorySegment.copy(a.array(), 0, in.memory(), ValueLayout.JAVA_BYTE, Fuse.IN_HEADER_SIZE, a.array().length);
+        buffers.clear().readable(in.gpa(), len);
+        exchange(Fuse.BATCH_FORGET, hiprio);
+    }
+
+    /** The INIT flags both sides agreed on (0 before {@link #init}). */
+    public long negotiatedFlags() { return negotiated; }
 
     // ---- any request -----------------------------------------------------------------------------------
 
@@ -317,6 +464,13 @@ public final class FuseClient implements AutoCloseable {
 
     private static ByteBuffer rwArgs(long fh, long offset, int size) {
         return args(Fuse.READ_IN_SIZE).putLong(fh).putLong(offset).putInt(size).putInt(0).putLong(0).putInt(0).putInt(0);
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] c = new byte[a.length + b.length];
+        System.arraycopy(a, 0, c, 0, a.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
     }
 
     private static ByteBuffer args(int size) { return ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN); }

@@ -37,6 +37,35 @@ public final class FuseTypes {
     /** One fuse_direntplus. */
     public record DirEntryPlus(Entry entry, long ino, long offset, int type, String name) {}
 
+    /** One fuse_dirent (READDIR). */
+    public record DirEntry(long ino, long offset, int type, String name) {}
+
+    /** fuse_kstatfs. */
+    public record StatFs(long blocks, long bfree, long bavail, long files, long ffree, int bsize, int namelen, int frsize) {
+        static StatFs decode(ByteBuffer b) {
+            return new StatFs(b.getLong(Fuse.STATFS_BLOCKS_OFFSET), b.getLong(Fuse.STATFS_BFREE_OFFSET), b.getLong(Fuse.STATFS_BAVAIL_OFFSET),
+                    b.getLong(Fuse.STATFS_FILES_OFFSET), b.getLong(Fuse.STATFS_FFREE_OFFSET), b.getInt(Fuse.STATFS_BSIZE_OFFSET),
+                    b.getInt(Fuse.STATFS_NAMELEN_OFFSET), b.getInt(Fuse.STATFS_FRSIZE_OFFSET));
+        }
+    }
+
+    static List<DirEntry> decodeDirent(ByteBuffer b, int length) {
+        List<DirEntry> out = new ArrayList<>();
+        int at = 0;
+        while (at + Fuse.DIRENT_SIZE <= length) {
+            int namelen = b.getInt(at + Fuse.DIRENT_NAMELEN_OFFSET);
+            if (namelen < 0 || namelen > Fuse.NAME_MAX || at + Fuse.DIRENT_NAME_OFFSET + namelen > length) {
+                throw new FuseException(Fuse.READDIR, 0, "dirent at " + at + " has a name of " + namelen + " bytes");
+            }
+            byte[] name = new byte[namelen];
+            b.get(at + Fuse.DIRENT_NAME_OFFSET, name);
+            out.add(new DirEntry(b.getLong(at + Fuse.DIRENT_INO_OFFSET), b.getLong(at + Fuse.DIRENT_OFF_OFFSET),
+                    b.getInt(at + Fuse.DIRENT_TYPE_OFFSET), new String(name, StandardCharsets.UTF_8)));
+            at += Fuse.direntAlign(Fuse.DIRENT_SIZE + namelen);
+        }
+        return out;
+    }
+
     static List<DirEntryPlus> decodeDirentPlus(ByteBuffer b, int length) {
         List<DirEntryPlus> out = new ArrayList<>();
         int at = 0;

@@ -22,7 +22,7 @@ import org.vhostj.harness.load.RunReport;
  * (ours, peer, then peer, ours, ...) after one warm-up run each; a row reports each backend's best run
  * (highest IOPS) with that run's p99 latency and backend CPU per request, and the ratio ours/peer.
  *
- * <pre>vhost-perf blk [--runtime SECONDS] [--reps N] [--size MIB] [--dir DIR] [--engine auto|sync|uring]</pre>
+ * <pre>vhost-perf blk [--runtime SECONDS] [--reps N] [--size MIB] [--dir DIR] [--engine auto|sync|uring] [--copy-threads N] [--row SUBSTRING]</pre>
  */
 public final class BlkBench {
     private BlkBench() {}
@@ -50,6 +50,8 @@ public final class BlkBench {
         long sizeMiB = 256;
         Path dir = Path.of("/dev/shm");
         String engine = "auto";
+        String copyThreads = null;
+        String only = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--runtime" -> runtime = Double.parseDouble(args[++i]);
@@ -57,8 +59,10 @@ public final class BlkBench {
                 case "--size" -> sizeMiB = Long.parseLong(args[++i]);
                 case "--dir" -> dir = Path.of(args[++i]);
                 case "--engine" -> engine = args[++i];
+                case "--copy-threads" -> copyThreads = args[++i];
+                case "--row" -> only = args[++i];
                 case "--help", "-h" -> {
-                    System.out.println("usage: vhost-perf blk [--runtime SECONDS] [--reps N] [--size MIB] [--dir DIR] [--engine auto|sync|uring]");
+                    System.out.println("usage: vhost-perf blk [--runtime SECONDS] [--reps N] [--size MIB] [--dir DIR] [--engine auto|sync|uring] [--copy-threads N] [--row SUBSTRING]");
                     return;
                 }
                 default -> {
@@ -75,10 +79,11 @@ public final class BlkBench {
         Path oursImage = filledImage(work.resolve("ours.img"), sizeBytes);
         Path peerImage = filledImage(work.resolve("peer.img"), sizeBytes);
         List<String[]> table = new ArrayList<>();
-        try (Backend ours = startOurs(work, oursImage, engine); Backend peer = startPeer(work, peerImage)) {
-            System.out.printf(Locale.ROOT, "blk bench: image %d MiB in %s, 1 queue, ring 128, runtime %.1f s, %d interleaved reps; ours pid %d (engine %s), qemu-storage-daemon pid %d%n",
-                    sizeMiB, dir, runtime, reps, ours.process().pid(), engine, peer.process().pid());
+        try (Backend ours = startOurs(work, oursImage, engine, copyThreads); Backend peer = startPeer(work, peerImage)) {
+            System.out.printf(Locale.ROOT, "blk bench: image %d MiB in %s, 1 queue, ring 128, runtime %.1f s, %d interleaved reps; ours pid %d (engine %s, copy threads %s), qemu-storage-daemon pid %d%n",
+                    sizeMiB, dir, runtime, reps, ours.process().pid(), engine, copyThreads == null ? "default" : copyThreads, peer.process().pid());
             for (Row row : rows) {
+                if (only != null && !row.name().contains(only)) continue;
                 run(ours, row, 1, sizeBytes);   // warm-up (JIT, page cache), discarded
                 run(peer, row, 1, sizeBytes);
                 List<Result> a = new ArrayList<>(), b = new ArrayList<>();
@@ -91,9 +96,9 @@ public final class BlkBench {
                 String[] line = {row.name(), fmt(bestA.iops()), fmt(bestB.iops()), String.format(Locale.ROOT, "%.1f", bestA.p99Micros()),
                         String.format(Locale.ROOT, "%.1f", bestB.p99Micros()), String.format(Locale.ROOT, "%.2f", bestA.iops() / bestB.iops()),
                         String.format(Locale.ROOT, "%.1f", bestA.cpuMicrosPerOp()), String.format(Locale.ROOT, "%.1f", bestB.cpuMicrosPerOp()),
-                        all(a), all(b), bestA.passed() && bestB.passed() ? "" : " (a run FAILED its checks)"};
+                        all(a), all(b), String.format(Locale.ROOT, "%.2f", median(a) / median(b)), bestA.passed() && bestB.passed() ? "" : " (a run FAILED its checks)"};
                 table.add(line);
-                System.out.printf(Locale.ROOT, "%s: ours %s, peer %s%s%n", row.name(), line[8], line[9], line[10]);
+                System.out.printf(Locale.ROOT, "%s: ours %s, peer %s%s%n", row.name(), line[8], line[9], line[11]);
             }
         } finally {
             Files.deleteIfExists(oursImage);
@@ -102,15 +107,20 @@ public final class BlkBench {
             Files.deleteIfExists(work);
         }
         System.out.println();
-        System.out.printf(Locale.ROOT, "%-20s %12s %12s %10s %10s %8s %12s %12s%n", "row", "ours IOPS", "peer IOPS", "ours p99", "peer p99", "ratio",
-                "ours µs/op", "peer µs/op");
+        System.out.printf(Locale.ROOT, "%-20s %12s %12s %10s %10s %8s %8s %12s %12s%n", "row", "ours IOPS", "peer IOPS", "ours p99", "peer p99", "ratio",
+                "median", "ours µs/op", "peer µs/op");
         for (String[] l : table) {
-            System.out.printf(Locale.ROOT, "%-20s %12s %12s %10s %10s %8s %12s %12s%s%n", l[0], l[1], l[2], l[3] + "µs", l[4] + "µs", l[5], l[6], l[7], l[10]);
+            System.out.printf(Locale.ROOT, "%-20s %12s %12s %10s %10s %8s %8s %12s %12s%s%n", l[0], l[1], l[2], l[3] + "µs", l[4] + "µs", l[5], l[10], l[6], l[7], l[11]);
         }
-        System.out.println("(best of the interleaved runs per backend; p99 and backend CPU per request from that run; ratio = ours/peer IOPS)");
+        System.out.println("(best of the interleaved runs per backend; p99 and backend CPU per request from that run; ratio = ours/peer IOPS; median = ratio of the medians)");
     }
 
     private static String fmt(double iops) { return String.format(Locale.ROOT, "%.0f", iops); }
+
+    private static double median(List<Result> rs) {
+        double[] v = rs.stream().mapToDouble(Result::iops).sorted().toArray();
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
 
     private static String all(List<Result> rs) {
         StringBuilder sb = new StringBuilder("[");
@@ -137,11 +147,12 @@ public final class BlkBench {
         return p;
     }
 
-    private static Backend startOurs(Path work, Path image, String engine) throws Exception {
+    private static Backend startOurs(Path work, Path image, String engine, String copyThreads) throws Exception {
         Path sock = work.resolve("ours.sock");
-        List<String> cmd = List.of(ProcessHandle.current().info().command().orElse("java"), "--enable-native-access=ALL-UNNAMED",
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), "org.vhostj.blk.BlkDaemon", "--socket", sock.toString(),
-                "--image", image.toString(), "--num-queues", "1", "--io-engine", engine, "--log-level", "warn");
+                "--image", image.toString(), "--num-queues", "1", "--io-engine", engine, "--log-level", "warn"));
+        if (copyThreads != null) cmd.addAll(List.of("--copy-threads", copyThreads));
         return new Backend("ours", waitForSocket(new ProcessBuilder(cmd), sock, work.resolve("ours.log")), sock);
     }
 

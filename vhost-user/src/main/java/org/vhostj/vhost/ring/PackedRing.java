@@ -21,6 +21,8 @@ public final class PackedRing extends DeviceRing {
     private int prevAvail;
     private boolean prevAvailWrap;
     private int pendingUsed, lastPoppedId = -1;
+    /** Ring slots the used index advanced since the last flush (a whole lap makes the event check ambiguous). */
+    private int usedAdvance;
     private final int[] slotsById;
     /** Whether each out-standing chain had device-writable buffers (its used element then carries WRITE). */
     private final boolean[] wroteById;
@@ -161,6 +163,7 @@ public final class PackedRing extends DeviceRing {
             if (writeLog != null) writeLog.logCompletion(id, lengthBytes, dirtyLog);
         }
         nextUsed += slotsById[id];
+        usedAdvance += slotsById[id];
         if (nextUsed >= size) { nextUsed -= size; usedWrap = !usedWrap; }
         outstanding[id] = false;
         outstandingCount--;
@@ -173,6 +176,11 @@ public final class PackedRing extends DeviceRing {
     public boolean flushUsed() {
         if (pendingUsed == 0) return false;
         pendingUsed = 0;
+        // used slots are visible to the driver as soon as they are written, so it may reap and post again while
+        // one batch is still running: the used index can then move a whole lap or more between two flushes, and
+        // a 15-bit offset and one wrap bit no longer tell whether its event slot was passed; signal then
+        boolean lapped = usedAdvance >= size;
+        usedAdvance = 0;
         // store->load: our used flags must be visible before we read the driver's event suppression (2.8.10)
         VarHandle.fullFence();
         int flags = Short.toUnsignedInt((short) U16.get(driverEvent, (long) EVENT_FLAGS_OFFSET)) & 3;
@@ -185,7 +193,7 @@ public final class PackedRing extends DeviceRing {
         if (flags != EVENT_FLAG_DESC || !eventIdx) return true;
         int off = offWrap & 0x7fff;
         if (usedWrap != ((offWrap >>> 15) != 0)) off -= size;
-        return !valid || needEvent(off, nextUsed, old);
+        return !valid || lapped || needEvent(off, nextUsed, old);
     }
 
     @Override

@@ -170,6 +170,29 @@ class PackedRingTest {
         assertTrue(r.flushUsed(), "used index moved from 3 to 5, past 4");
     }
 
+    /**
+     * The driver reaps and posts again while the device is still in one batch, so the used index moves more
+     * than a lap between two flushes: the event slot it asked for (slot 0 of the second lap) was written in
+     * that batch, and the flush must signal though old = 1, new = 2 alone would say it was not passed.
+     */
+    @Test
+    void usedIndexMovingAWholeLapBetweenFlushesSignals() {
+        PackedRing r = newRing(true);
+        drv.post(0, new long[] {buf}, new long[] {8}, new int[] {DESC_F_WRITE});
+        assertEquals(DeviceRing.POP_OK, r.pop(chain));
+        r.pushUsed(0, 8);
+        assertTrue(r.flushUsed(), "first flush");
+        assertNotNull(drv.takeUsed());
+        drv.setDriverEvent(0, EVENT_FLAG_DESC);   // slot 0, wrap counter 0: the start of the second lap
+        for (int i = 1; i <= SIZE + 1; i++) {
+            drv.post(i % SIZE, new long[] {buf}, new long[] {8}, new int[] {DESC_F_WRITE});
+            assertEquals(DeviceRing.POP_OK, r.pop(chain), "chain " + i);
+            assertTrue(r.pushUsed(i % SIZE, 8));
+            assertNotNull(drv.takeUsed(), "chain " + i);
+        }
+        assertTrue(r.flushUsed(), "the used index passed slot 0 of the second lap in this batch");
+    }
+
     @Test
     void baseEncodesAvailAndUsedWithWrapCounters() {
         for (int i = 0; i < SIZE + 2; i++) {
