@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vhostj.sys.ErrnoException;
@@ -124,30 +125,36 @@ public abstract class DaemonCommand implements Callable<Integer> {
         VirtioDevice device = createDevice();
 
         Daemon daemon = new Daemon(device, options);
-        MetricsServer metricsServer = null;
+        AtomicReference<MetricsServer> metricsServer = new AtomicReference<>();
         AtomicBoolean stopping = new AtomicBoolean();
-        try {
-            daemon.start();
-            if (metricsAddress != null) metricsServer = MetricsServer.start(metricsAddress, daemon);
-            if (pidfile != null) writePidfile(pidfile);
-            started(daemon);
-        } catch (ErrnoException | IOException | IllegalArgumentException | IllegalStateException e) {
-            daemon.close();
-            if (metricsServer != null) metricsServer.close();
-            removePidfile(log);
-            throw e instanceof IllegalArgumentException ? new IllegalStateException(e.getMessage(), e) : e;
-        }
-        MetricsServer ms = metricsServer;
-        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("vhost-shutdown").unstarted(() -> {
+        // registered before the socket exists: a signal that arrives as soon as a client sees the socket
+        // must already find the graceful stop in place
+        Thread shutdown = Thread.ofPlatform().name("vhost-shutdown").unstarted(() -> {
             if (!stopping.compareAndSet(false, true)) return;
             log.info("stopping: completing requests in flight (at most {} s)", shutdownTimeoutSeconds);
             Systemd.notify("STOPPING=1");
             daemon.close();
+            MetricsServer ms = metricsServer.get();
             if (ms != null) ms.close();
             removePidfile(log);
             // a signal ended us, but the stop was clean: report success to the supervisor
             Runtime.getRuntime().halt(EXIT_OK);
-        }));
+        });
+        Runtime.getRuntime().addShutdownHook(shutdown);
+        try {
+            daemon.start();
+            if (metricsAddress != null) metricsServer.set(MetricsServer.start(metricsAddress, daemon));
+            if (pidfile != null) writePidfile(pidfile);
+            started(daemon);
+        } catch (ErrnoException | IOException | IllegalArgumentException | IllegalStateException e) {
+            if (!stopping.compareAndSet(false, true)) throw e;   // a signal is already stopping us
+            Runtime.getRuntime().removeShutdownHook(shutdown);   // a failed start exits 1, not 0
+            daemon.close();
+            MetricsServer ms = metricsServer.get();
+            if (ms != null) ms.close();
+            removePidfile(log);
+            throw e instanceof IllegalArgumentException ? new IllegalStateException(e.getMessage(), e) : e;
+        }
         Systemd.notify("READY=1\nMAINPID=" + ProcessHandle.current().pid());
         daemon.awaitTermination();
         return EXIT_OK;
