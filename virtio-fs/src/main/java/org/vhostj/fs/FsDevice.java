@@ -26,8 +26,6 @@ import org.vhostj.vhost.ring.DescriptorChain;
 public final class FsDevice implements VirtioDevice {
     public static final int DEVICE_TYPE = 26;
     public static final int TAG_SIZE = 36, CONFIG_SIZE = 40;
-    /** A READ or WRITE moving at least this much is completed and signalled on its own, not with its batch. */
-    static final long SIGNAL_AT_ONCE_BYTES = 64 * 1024;
 
     private final PassthroughFs fs;
     private final FuseSession session = new FuseSession();
@@ -79,12 +77,7 @@ public final class FsDevice implements VirtioDevice {
                 int used = server.handle(chain);
                 long bytes = server.lastDataBytes();
                 if (bytes > 0) ctx.countBytes(bytes);
-                if (bytes < SIGNAL_AT_ONCE_BYTES) return used;   // small requests: one signal per batch
-                // A large READ/WRITE took long: hand it back now, so the driver refills its slot while the
-                // next request of the batch runs (one eventfd write per large request, as virtiofsd does).
-                ctx.complete(chain.head(), used);
-                ctx.flush();
-                return QueueHandler.DEFERRED;
+                return used;
             }
 
             @Override

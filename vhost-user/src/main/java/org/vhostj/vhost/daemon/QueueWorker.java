@@ -410,12 +410,6 @@ final class QueueWorker implements Runnable {
         }
 
         @Override
-        public void flush() {
-            if (Thread.currentThread() != thread) throw new IllegalStateException("flush() off the worker thread");
-            QueueWorker.this.flush(this);
-        }
-
-        @Override
         public DescriptorChain pollChain() {
             if (!runnable()) return null;
             while (true) {

@@ -24,13 +24,6 @@ public interface QueueContext {
     void complete(int head, int bytesWritten);
 
     /**
-     * Publishes the requests completed so far and signals the guest now (if the ring's notification rules
-     * ask for it) instead of at the end of the batch: for a request that took long (a 1 MiB read), so the
-     * driver can reuse its buffers while the next request of the batch runs.
-     */
-    void flush();
-
-    /**
      * The next available chain, walked and validated, or null if the driver has none. Chains that fail
      * validation are completed with length 0 and skipped. The returned object is reused by the next call.
      */
