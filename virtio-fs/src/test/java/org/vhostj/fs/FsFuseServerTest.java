@@ -89,6 +89,24 @@ class FsFuseServerTest {
     }
 
     @Test
+    void entryRepliesCarryTheAttributesAfterTheChange() throws Exception {
+        Files.write(share.resolve("t"), new byte[1234]);
+        ChainClient.Reply t = c.create(1, "t", Fcntl.O_RDWR | Fcntl.O_TRUNC, 0644);
+        assertEquals(0, t.error());
+        assertEquals(0, t.body().getLong(Fuse.ENTRY_ATTR_OFFSET + Fuse.ATTR_SIZE_OFFSET), "CREATE of an existing file with O_TRUNC: the size after truncation");
+        assertEquals(0, Files.size(share.resolve("t")));
+        ChainClient.Reply k = c.create(1, "t", Fcntl.O_RDWR, 0644);
+        assertEquals(0, k.error());
+        assertEquals(t.nodeid(), k.nodeid(), "the existing inode");
+        ChainClient.Reply l = c.link(t.nodeid(), 1, "t2");
+        assertEquals(0, l.error());
+        assertEquals(2, l.body().getInt(Fuse.ENTRY_ATTR_OFFSET + Fuse.ATTR_NLINK_OFFSET), "LINK: nlink after the new name");
+        ChainClient.Reply lk = c.lookup(1, "t2");
+        assertEquals(Files.getAttribute(share.resolve("t"), "unix:mode"), lk.body().getInt(Fuse.ENTRY_ATTR_OFFSET + Fuse.ATTR_MODE_OFFSET));
+        assertEquals(Files.getAttribute(share.resolve("t"), "unix:ino"), lk.body().getLong(Fuse.ENTRY_ATTR_OFFSET + Fuse.ATTR_INO_OFFSET));
+    }
+
+    @Test
     void metadataOperationsMatchTheHost() throws Exception {
         long dir = c.mkdir(1, "d", 0755).nodeid();
         assertTrue(Files.isDirectory(share.resolve("d")));

@@ -190,15 +190,21 @@ public final class PassthroughFs implements AutoCloseable {
         return 0;
     }
 
-    /** Replies an entry for s.found (and unpins it); on a failed stat, undoes the lookup. */
-    private int entryReply(Scratch s, MemorySegment out, long off) {
+    /**
+     * Replies an entry for s.found (and unpins it). {@code statted}: s.statx already holds its attributes
+     * ({@link #intern} just took them from an fd of the same host inode), so no second statx is needed;
+     * otherwise it is stat'ed here, and on a failed stat the lookup is undone.
+     */
+    private int entryReply(Scratch s, MemorySegment out, long off, boolean statted) {
         Inode i = s.found;
         s.found = null;
         try {
-            int r = stat(s, i.fd);
-            if (r < 0) {
-                inodes.forget(i.nodeid, 1);
-                return r;
+            if (!statted) {
+                int r = stat(s, i.fd);
+                if (r < 0) {
+                    inodes.forget(i.nodeid, 1);
+                    return r;
+                }
             }
             fillEntry(s, i, out, off);
             return 0;
@@ -223,10 +229,12 @@ public final class PassthroughFs implements AutoCloseable {
         try {
             if (!p.isDir()) return -ENOTDIR;
             int r;
+            boolean statted = true;
             if (isDot(name) || (isDotDot(name) && p == inodes.root)) {
                 if (!p.pin()) return -ESTALE;
                 if (!inodes.addLookup(p)) { p.unpin(); return -ESTALE; }
                 s.found = p;
+                statted = false;
                 r = 0;
             } else if (isDotDot(name)) {
                 // The parent of a directory below the root is inside the share (or the root itself).
@@ -235,7 +243,7 @@ public final class PassthroughFs implements AutoCloseable {
             } else {
                 r = lookupInto(s, p.fd, name);
             }
-            return r < 0 ? r : entryReply(s, out, off);
+            return r < 0 ? r : entryReply(s, out, off, statted);
         } finally {
             p.unpin();
         }
@@ -432,7 +440,7 @@ public final class PassthroughFs implements AutoCloseable {
             }
             if (r < 0) return r;
             r = lookupInto(s, p.fd, name);
-            return r < 0 ? r : entryReply(s, out, off);
+            return r < 0 ? r : entryReply(s, out, off, true);
         } finally {
             p.unpin();
         }
@@ -480,7 +488,7 @@ public final class PassthroughFs implements AutoCloseable {
                 int r = LibC.linkat(procSelfFd, s.fdName(i.fd), p.fd, newName, AT_SYMLINK_FOLLOW);
                 if (r < 0) return r;
                 r = lookupInto(s, p.fd, newName);
-                return r < 0 ? r : entryReply(s, out, off);
+                return r < 0 ? r : entryReply(s, out, off, true);
             } finally {
                 p.unpin();
             }
@@ -543,6 +551,7 @@ public final class PassthroughFs implements AutoCloseable {
                 asDaemon(switched);
             }
             int r;
+            boolean statted = true;   // s.statx holds the file's attributes from intern
             if (fd >= 0) {
                 int pathFd = LibC.openat(procSelfFd, s.fdName(fd), O_PATH | O_CLOEXEC, 0);
                 if (pathFd < 0) { LibC.close(fd); return pathFd; }
@@ -566,10 +575,11 @@ public final class PassthroughFs implements AutoCloseable {
                     inodes.forget(found.nodeid, 1);
                     return fd;
                 }
+                statted = (kept & O_TRUNC) == 0;   // O_TRUNC changed the size after the lookup's statx
             }
             Inode created = s.found;
             long fh = handles.open(fd, created.nodeid, false, (kept & O_ACCMODE) != O_RDONLY);
-            r = entryReply(s, out, off);
+            r = entryReply(s, out, off, statted);
             if (r < 0 || fh == 0) {
                 if (fh != 0) handles.release(fh, created.nodeid, false);
                 return r < 0 ? r : -ENFILE;
@@ -746,7 +756,7 @@ public final class PassthroughFs implements AutoCloseable {
                             } else {
                                 MemorySegment.copy(d, nameAt, s.name2, 0, nameLen + 1);
                                 int e = lookupInto(s, h.fd, s.name2);
-                                if (e == 0) e = entryReply(s, out, at);
+                                if (e == 0) e = entryReply(s, out, at, true);
                                 if (e == -ENOENT) { pos += reclen; continue; }   // removed meanwhile: skip it
                                 if (e < 0) { if (written > 0) break fill; return e; }
                             }
