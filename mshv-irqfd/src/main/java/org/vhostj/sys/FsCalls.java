@@ -1,18 +1,14 @@
 package org.vhostj.sys;
 
+import static org.vhostj.sys.Downcalls.*;
+
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
-import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 
 /**
  * Downcalls the virtio-fs passthrough server needs that {@link LibC} does not have (LibC already holds
@@ -25,35 +21,6 @@ import java.lang.invoke.VarHandle;
  */
 public final class FsCalls {
     private FsCalls() {}
-
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final SymbolLookup C = LINKER.defaultLookup();
-    private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
-    private static final ThreadLocal<MemorySegment> ERRNO_STATE =
-            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CAPTURE_LAYOUT));
-
-    private static MethodHandle fn(String name, FunctionDescriptor desc) {
-        return LINKER.downcallHandle(C.find(name).orElseThrow(() -> new UnsatisfiedLinkError(name)), desc, CAPTURE_ERRNO);
-    }
-
-    private static MethodHandle variadic(String name, FunctionDescriptor desc, int firstVariadic) {
-        return LINKER.downcallHandle(C.find(name).orElseThrow(() -> new UnsatisfiedLinkError(name)), desc,
-                CAPTURE_ERRNO, Linker.Option.firstVariadicArg(firstVariadic));
-    }
-
-    private static MemorySegment state() { return ERRNO_STATE.get(); }
-
-    private static long result(long r, MemorySegment state) { return r < 0 ? -(int) ERRNO.get(state, 0L) : r; }
-
-    private static int result(int r, MemorySegment state) { return r < 0 ? -(int) ERRNO.get(state, 0L) : r; }
-
-    private static RuntimeException fatal(Throwable t) {
-        if (t instanceof RuntimeException re) return re;
-        if (t instanceof Error e) throw e;
-        return new IllegalStateException(t);
-    }
 
     /** Raw syscall numbers (x86_64 / aarch64 generic). */
     public static final long SYS_OPENAT2 = 437;

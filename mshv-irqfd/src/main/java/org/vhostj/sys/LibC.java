@@ -1,21 +1,19 @@
 package org.vhostj.sys;
 
+import static org.vhostj.sys.Downcalls.*;
+
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
-import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 
 /**
- * The only holder of downcall handles in the project: thin wrappers over libc, one per call.
+ * Thin wrappers over libc, one per call; with {@link FsCalls} and {@link NetCalls} (device-specific calls)
+ * the only holders of downcall handles in the project, all linked through {@link Downcalls}.
  *
  * <p>Each handle sits in its own holder class, so it is linked the first time it is called: linking all
  * of them at once cost a daemon most of its startup (each downcall handle spins its own lambda forms).
@@ -27,43 +25,6 @@ import java.lang.invoke.VarHandle;
  */
 public final class LibC {
     private LibC() {}
-
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final SymbolLookup C = LINKER.defaultLookup();
-    private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
-
-    /** Per-thread errno capture buffer; threads are few and long-lived, the GC frees a dead thread's buffer. */
-    private static final ThreadLocal<MemorySegment> ERRNO_STATE =
-            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CAPTURE_LAYOUT));
-
-    private static MethodHandle fn(String name, FunctionDescriptor desc) {
-        return LINKER.downcallHandle(C.find(name).orElseThrow(() -> new UnsatisfiedLinkError(name)), desc, CAPTURE_ERRNO);
-    }
-
-    private static MethodHandle variadic(String name, FunctionDescriptor desc, int firstVariadic) {
-        return LINKER.downcallHandle(C.find(name).orElseThrow(() -> new UnsatisfiedLinkError(name)), desc,
-                CAPTURE_ERRNO, Linker.Option.firstVariadicArg(firstVariadic));
-    }
-
-    private static MethodHandle plain(String name, FunctionDescriptor desc) {
-        return LINKER.downcallHandle(C.find(name).orElseThrow(() -> new UnsatisfiedLinkError(name)), desc);
-    }
-
-    private static MemorySegment state() { return ERRNO_STATE.get(); }
-
-    private static int errno(MemorySegment state) { return (int) ERRNO.get(state, 0L); }
-
-    private static long result(long r, MemorySegment state) { return r < 0 ? -errno(state) : r; }
-
-    private static int result(int r, MemorySegment state) { return r < 0 ? -errno(state) : r; }
-
-    private static RuntimeException fatal(Throwable t) {
-        if (t instanceof RuntimeException re) return re;
-        if (t instanceof Error e) throw e;
-        return new IllegalStateException(t);
-    }
 
     // ---- descriptors ----------------------------------------------------------------------------------
     private static final class Close { static final MethodHandle H = fn("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT)); }
