@@ -27,11 +27,11 @@ import org.vhostj.harness.load.RunReport;
  *     MACs swapped) or net_vhost (macswap), measured as frames/s each way.</li>
  * </ul>
  * Frames of 64 and 1500 bytes. The busy-polling pairs here are bimodal (where the host puts the threads), so
- * repetitions are interleaved (ours, peer, peer, ours...) and each backend's best run counts; virtio_user
+ * repetitions are interleaved (ours, peer, peer, ours...) and each backend's best and median runs are shown; virtio_user
  * rates are testpmd's port totals over the time it forwarded (its one-second samples stall on a loaded
  * host). Both backends are started once per row; ours gets a {@value #WARMUP_SECONDS} s JIT warm-up run, and
  * the backend not being measured is SIGSTOPped (an idle testpmd busy-polls a core). Ours runs with
- * {@code --poll-us}.
+ * {@code --poll-us} (busy polling, as DPDK always does) and pinned to CPU 1, where net_vhost's forwarding lcore runs.
  *
  * <pre>vhost-perf net [--seconds N] [--reps N] [--poll-us N] [--sizes 64,1500] [--frontends vuser,harness]</pre>
  */
@@ -100,14 +100,24 @@ public final class NetBench {
             }
         }
         System.out.println();
-        System.out.printf(Locale.ROOT, "%-26s %6s %12s %12s %7s   %s%n", "frontend / direction", "bytes", "ours pps", "DPDK pps", "ratio", "all runs ours | DPDK");
+        System.out.printf(Locale.ROOT, "%-26s %6s %12s %12s %7s %12s %12s %7s   %s%n", "frontend / direction", "bytes", "ours best", "DPDK best", "ratio",
+                "ours median", "DPDK median", "ratio", "all runs ours | DPDK");
         for (String l : table) System.out.println(l);
-        System.out.println("(best of the interleaved runs after a " + WARMUP_SECONDS + " s warm-up of ours; virtio_user rows: testpmd's port totals / forwarding time; harness rows: frames/s each way; ratio = ours / DPDK net_vhost)");
+        System.out.println("(best and median of the interleaved runs after a " + WARMUP_SECONDS + " s warm-up of ours, which runs pinned to CPU 1 like net_vhost's forwarding lcore; virtio_user rows: testpmd's port totals / forwarding time; harness rows: frames/s each way; ratio = ours / DPDK net_vhost)");
     }
 
     private static String row(String name, int size, List<Double> ours, List<Double> peer) {
         double a = ours.stream().max(Comparator.naturalOrder()).orElse(0.0), b = peer.stream().max(Comparator.naturalOrder()).orElse(0.0);
-        return String.format(Locale.ROOT, "%-26s %6d %12.0f %12.0f %7.2f   %s | %s", name, size, a, b, b > 0 ? a / b : 0, fmt(ours), fmt(peer));
+        double am = median(ours), bm = median(peer);
+        return String.format(Locale.ROOT, "%-26s %6d %12.0f %12.0f %7.2f %12.0f %12.0f %7.2f   %s | %s", name, size, a, b, b > 0 ? a / b : 0,
+                am, bm, bm > 0 ? am / bm : 0, fmt(ours), fmt(peer));
+    }
+
+    static double median(List<Double> v) {
+        if (v.isEmpty()) return 0;
+        List<Double> s = v.stream().sorted().toList();
+        int n = s.size();
+        return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
     }
 
     private static String fmt(List<Double> v) {
@@ -202,7 +212,9 @@ public final class NetBench {
 
     private static Proc startOurs(Path work, String sockName, String backend, int pollUs) throws Exception {
         Path sock = work.resolve(sockName);
-        List<String> cmd = List.of(ProcessHandle.current().info().command().orElse("java"), "--enable-native-access=ALL-UNNAMED", "-XX:+UseParallelGC",
+        // pinned to CPU 1 as net_vhost's forwarding lcore is (testpmd -l 0,1 --main-lcore 0), so that neither backend
+        // shares a CPU with virtio_user's forwarding lcore (CPU 0); unpinned, our worker landed there about half the time
+        List<String> cmd = List.of("taskset", "-c", "1", ProcessHandle.current().info().command().orElse("java"), "--enable-native-access=ALL-UNNAMED", "-XX:+UseParallelGC",
                 "-cp", System.getProperty("java.class.path"), "org.vhostj.net.NetDaemon", "--socket", sock.toString(),
                 "--backend", backend, "--poll-us", Integer.toString(pollUs), "--log-level", "warn");
         Files.deleteIfExists(sock);

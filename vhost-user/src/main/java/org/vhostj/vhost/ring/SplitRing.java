@@ -24,6 +24,14 @@ public final class SplitRing extends DeviceRing {
     private int nextAvail, nextUsed, signalledUsed;
     private boolean signalledValid;
     private int pendingUsed;
+    /** Used elements written since the used index was last stored (see {@link #PUBLISH_EVERY}). */
+    private int unpublished;
+    /**
+     * A long batch stores the used index every this many elements, so the driver can reap and post again while
+     * the batch runs (a 256-chain batch on a 256-entry ring would otherwise leave it nothing to post); the
+     * interrupt decision stays once per batch, in {@link #flushUsed}.
+     */
+    static final int PUBLISH_EVERY = 32;
     private final boolean[] outstanding;
     private int outstandingCount;
     private SplitInflight inflight;
@@ -177,17 +185,28 @@ public final class SplitRing extends DeviceRing {
         outstandingCount--;
         nextUsed = (nextUsed + 1) & 0xffff;
         pendingUsed++;
+        if (++unpublished == PUBLISH_EVERY) publishUsedIdx();
         return true;
+    }
+
+    /**
+     * Stores the used index without deciding about an interrupt: the next {@link #flushUsed} still checks the
+     * whole range since the last interrupt decision (EVENT_IDX compares against {@code signalledUsed}; without
+     * it the flags are read after that flush's fence), so a driver that re-armed meanwhile is not missed.
+     */
+    private void publishUsedIdx() {
+        unpublished = 0;
+        // release: the used elements written above are visible before the driver can see the new idx
+        U16.setRelease(used, (long) USED_IDX_OFFSET, (short) nextUsed);
+        if (inflight != null) inflight.published(nextUsed);
+        if (dirtyLog != null) logUsedWrite(USED_IDX_OFFSET, 2);
     }
 
     @Override
     public boolean flushUsed() {
         if (pendingUsed == 0) return false;
-        // release: the used elements written above are visible before the driver can see the new idx
-        U16.setRelease(used, (long) USED_IDX_OFFSET, (short) nextUsed);
+        publishUsedIdx();
         pendingUsed = 0;
-        if (inflight != null) inflight.published(nextUsed);
-        if (dirtyLog != null) logUsedWrite(USED_IDX_OFFSET, 2);
         // store->load barrier: our idx store must be visible before we read the driver's suppression state,
         // pairing with the driver's barrier between its used_event store and its used idx read (2.7.10)
         VarHandle.fullFence();
