@@ -1,19 +1,16 @@
 package org.vhostj.sys;
 
+import static org.vhostj.sys.Downcalls.*;
+
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
-import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -49,17 +46,6 @@ public final class NetCalls {
     public static final int MSGHDR_SIZE = 56, MSG_NAME_OFFSET = 0, MSG_NAMELEN_OFFSET = 8, MSG_IOV_OFFSET = 16,
             MSG_IOVLEN_OFFSET = 24, MSG_CONTROL_OFFSET = 32, MSG_CONTROLLEN_OFFSET = 40, MSG_FLAGS_OFFSET = 48;
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final SymbolLookup C = LINKER.defaultLookup();
-    private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    private static final ThreadLocal<MemorySegment> ERRNO_STATE = ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CAPTURE_LAYOUT));
-
-    private static MethodHandle fn(String name, FunctionDescriptor desc) {
-        return LINKER.downcallHandle(C.find(name).orElseThrow(() -> new UnsatisfiedLinkError(name)), desc,
-                Linker.Option.captureCallState("errno"));
-    }
-
     private static final MethodHandle IF_NAMETOINDEX = fn("if_nametoindex", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     /** int sendmmsg(int fd, struct mmsghdr *msgvec, unsigned vlen, int flags): several datagrams per call. */
     private static final MethodHandle SENDMMSG = fn("sendmmsg", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
@@ -67,22 +53,21 @@ public final class NetCalls {
     /** Index of network interface {@code name}, or {@code -errno} (-ENODEV when there is none). */
     public static int ifNameToIndex(String name) {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = ERRNO_STATE.get();
+            MemorySegment st = state();
             int r = (int) IF_NAMETOINDEX.invokeExact(st, a.allocateFrom(name));
-            return r == 0 ? -(int) ERRNO.get(st, 0L) : r;
+            return r == 0 ? -errno(st) : r;
         } catch (Throwable t) {
-            throw t instanceof RuntimeException re ? re : new IllegalStateException(t);
+            throw fatal(t);
         }
     }
 
     /** sendmmsg(2): returns the datagrams sent or {@code -errno}. {@code msgvec} holds {@code struct mmsghdr} (64 bytes each). */
     public static int sendmmsg(int fd, MemorySegment msgvec, int vlen, int flags) {
         try {
-            MemorySegment st = ERRNO_STATE.get();
-            int r = (int) SENDMMSG.invokeExact(st, fd, msgvec, vlen, flags);
-            return r < 0 ? -(int) ERRNO.get(st, 0L) : r;
+            MemorySegment st = state();
+            return result((int) SENDMMSG.invokeExact(st, fd, msgvec, vlen, flags), st);
         } catch (Throwable t) {
-            throw t instanceof RuntimeException re ? re : new IllegalStateException(t);
+            throw fatal(t);
         }
     }
 
