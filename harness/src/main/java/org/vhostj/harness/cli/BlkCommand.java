@@ -48,15 +48,11 @@ public final class BlkCommand implements Callable<Integer> {
     @Option(names = "--replay", paramLabel = "FILE", description = "issue a recorded request stream instead of generating one")
     Path replay;
 
-    @Option(names = "--hostile", description = "send malformed messages and descriptor chains; report whether the backend survives and still serves")
-    boolean hostile;
-
-    @Option(names = "--skip", paramLabel = "REGEX", description = "with --hostile: leave out attacks whose name matches")
-    String skipAttacks;
+    @Mixin HostileMode hostile;
 
     @Override
     public Integer call() throws Exception {
-        if (hostile) return HostileMode.run(common, "blk", skipAttacks);
+        if (hostile.requested()) return hostile.run(common, "blk");
         BlkJob.Mode mode = BlkJob.Mode.valueOf(rw.toUpperCase());
         BlkJob job = new BlkJob(mode, Math.toIntExact(bs), iodepth, readPercent, verify, size, Math.round(runtimeSeconds * 1000), seed);
         BlkRun.Settings s = new BlkRun.Settings(common.sessionOptions(), queues, job, common.poll, common.timeoutMillis, size,

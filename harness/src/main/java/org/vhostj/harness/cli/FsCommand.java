@@ -37,15 +37,11 @@ public final class FsCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "random seed")
     long seed;
 
-    @Option(names = "--hostile", description = "send malformed messages and descriptor chains; report whether the backend survives and still serves")
-    boolean hostile;
-
-    @Option(names = "--skip", paramLabel = "REGEX", description = "with --hostile: leave out attacks whose name matches")
-    String skipAttacks;
+    @Mixin HostileMode hostile;
 
     @Override
     public Integer call() throws Exception {
-        if (hostile) return HostileMode.run(common, "fs", skipAttacks);
+        if (hostile.requested()) return hostile.run(common, "fs");
         FsJob job = new FsJob(FsJob.Workload.valueOf(workload.toUpperCase(Locale.ROOT)), Math.toIntExact(bs), iodepth, fileSize,
                 Math.round(runtimeSeconds * 1000), verify, seed);
         FsRun.Settings s = new FsRun.Settings(common.sessionOptions(), job, common.poll, common.timeoutMillis, common.backendPid,

@@ -1,17 +1,25 @@
 package org.vhostj.harness.cli;
 
 import java.util.function.Supplier;
+import picocli.CommandLine.Option;
 import org.vhostj.harness.hostile.BlkProbe;
 import org.vhostj.harness.hostile.DeviceProbe;
 import org.vhostj.harness.hostile.FsProbe;
 import org.vhostj.harness.hostile.HostileSuite;
 import org.vhostj.harness.hostile.NetProbe;
 
-/** Runs the --hostile mode of a device command and prints its report. */
+/** The --hostile mode every device command offers (a picocli mixin): its options, and the run that prints its report. */
 final class HostileMode {
-    private HostileMode() {}
+    @Option(names = "--hostile", description = "send malformed messages and descriptor chains; report whether the backend survives and still serves")
+    boolean hostile;
 
-    static int run(CommonOptions common, String device, String skip) {
+    @Option(names = "--skip", paramLabel = "REGEX", description = "with --hostile: leave out attacks whose name matches")
+    String skip;
+
+    /** Whether the user asked for the hostile suite instead of a workload. */
+    boolean requested() { return hostile; }
+
+    int run(CommonOptions common, String device) {
         Supplier<DeviceProbe> probes = switch (device) {
             case "blk" -> BlkProbe::new;
             case "net" -> NetProbe::new;

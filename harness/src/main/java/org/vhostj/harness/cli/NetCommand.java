@@ -26,15 +26,11 @@ public final class NetCommand implements Callable<Integer> {
     @Option(names = "--no-loopback", description = "the backend does not send frames back (a sink): receiving nothing is fine")
     boolean noLoopback;
 
-    @Option(names = "--hostile", description = "send malformed messages and descriptor chains; report whether the backend survives and still serves")
-    boolean hostile;
-
-    @Option(names = "--skip", paramLabel = "REGEX", description = "with --hostile: leave out attacks whose name matches")
-    String skipAttacks;
+    @Mixin HostileMode hostile;
 
     @Override
     public Integer call() throws Exception {
-        if (hostile) return HostileMode.run(common, "net", skipAttacks);
+        if (hostile.requested()) return hostile.run(common, "net");
         NetRun.Settings s = new NetRun.Settings(common.sessionOptions(), pairs, pktSize, Math.round(durationSeconds * 1000), !noLoopback,
                 common.poll, common.timeoutMillis, common.backendPid, common.quiet || common.json ? null : System.err);
         try (LoadRun.Interruption intr = new LoadRun.Interruption()) {

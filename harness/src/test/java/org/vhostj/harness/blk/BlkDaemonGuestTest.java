@@ -1,5 +1,6 @@
 package org.vhostj.harness.blk;
 
+import org.vhostj.harness.guest.HostFiles;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.IOException;
@@ -52,21 +53,6 @@ class BlkDaemonGuestTest {
         return img;
     }
 
-    private static String md5(Path file, long offset, long length) throws Exception {
-        MessageDigest md = MessageDigest.getInstance("MD5");
-        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
-            f.seek(offset);
-            byte[] buf = new byte[1 << 16];
-            long left = length;
-            while (left > 0) {
-                int n = f.read(buf, 0, (int) Math.min(buf.length, left));
-                if (n < 0) break;
-                md.update(buf, 0, n);
-                left -= n;
-            }
-        }
-        return HexFormat.of().formatHex(md.digest());
-    }
 
     @Test
     void blkVerifyLeavesTheGuestsBytesInTheImage(TestInfo test) throws Exception {
@@ -81,9 +67,9 @@ class BlkDaemonGuestTest {
         }
         assertTrue(r.passed(), r.summary());
         assertEquals(0, exit, "SIGTERM is a clean stop");
-        assertEquals(r.value("blk_verify", "md5"), md5(img, 0, 16L << 20), "host view of the first 16 MiB");
+        assertEquals(r.value("blk_verify", "md5"), HostFiles.md5(img, 0, 16L << 20), "host view of the first 16 MiB");
         long block = Long.parseLong(r.value("blk_verify", "offset_block"));
-        assertEquals(r.value("blk_verify", "offset_md5"), md5(img, block * 4096, 1L << 20), "host view of the 4 KiB pass");
+        assertEquals(r.value("blk_verify", "offset_md5"), HostFiles.md5(img, block * 4096, 1L << 20), "host view of the 4 KiB pass");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package org.vhostj.harness.fs;
 
+import org.vhostj.harness.guest.HostFiles;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -73,10 +74,10 @@ class FsGuestTest {
                 Files.copy(b.process.log(), LOGS.resolve("fs-guest-" + kind + "-backend.log"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             }
             assertTrue(r.passed(), r.summary());
-            assertEquals(md5(share.resolve("host.bin")), r.value("fs_host", "md5"), "guest read the host's file");
-            assertEquals(md5(share.resolve("guest.bin")), r.value("fs_guest", "md5"), "host sees the guest's file");
+            assertEquals(HostFiles.md5(share.resolve("host.bin")), r.value("fs_host", "md5"), "guest read the host's file");
+            assertEquals(HostFiles.md5(share.resolve("guest.bin")), r.value("fs_guest", "md5"), "host sees the guest's file");
             Path kept = share.resolve("kept");
-            assertEquals(md5(kept.resolve("hardlink")), r.value("fs_kept", "md5"), "written content");
+            assertEquals(HostFiles.md5(kept.resolve("hardlink")), r.value("fs_kept", "md5"), "written content");
             assertEquals("2", r.value("fs_kept", "links"));
             assertEquals(2, ((Number) Files.getAttribute(kept.resolve("renamed"), "unix:nlink")).intValue(), "hard link seen by the host");
             assertEquals(Files.getAttribute(kept.resolve("renamed"), "unix:ino"), Files.getAttribute(kept.resolve("hardlink"), "unix:ino"));
@@ -97,11 +98,4 @@ class FsGuestTest {
         }
     }
 
-    private static String md5(Path file) throws Exception {
-        MessageDigest md = MessageDigest.getInstance("MD5");
-        try (InputStream in = Files.newInputStream(file)) {
-            md.update(in.readAllBytes());
-        }
-        return HexFormat.of().formatHex(md.digest());
-    }
 }

@@ -54,29 +54,7 @@ class ReferencePeerGuestTest {
         return LOGS.resolve(test.getTestMethod().orElseThrow().getName() + "-" + what + ".log");
     }
 
-    private static String md5(Path file, long offset, long length) throws Exception {
-        MessageDigest md = MessageDigest.getInstance("MD5");
-        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
-            f.seek(offset);
-            byte[] buf = new byte[1 << 16];
-            long left = length;
-            while (left > 0) {
-                int n = f.read(buf, 0, (int) Math.min(buf.length, left));
-                if (n < 0) break;
-                md.update(buf, 0, n);
-                left -= n;
-            }
-        }
-        return HexFormat.of().formatHex(md.digest());
-    }
 
-    private static String md5(Path file) throws Exception {
-        MessageDigest md = MessageDigest.getInstance("MD5");
-        try (InputStream in = Files.newInputStream(file)) {
-            md.update(in.readAllBytes());
-        }
-        return HexFormat.of().formatHex(md.digest());
-    }
 
     private static Path rawImage(Path dir, long bytes) throws IOException {
         Path img = dir.resolve("disk.raw");
@@ -108,9 +86,9 @@ class ReferencePeerGuestTest {
                     .consoleLog(log(test, "console")).run();
         }
         assertTrue(r.passed(), r.summary());
-        assertEquals(r.value("blk_verify", "md5"), md5(img, 0, 16L << 20), "host view of the first 16 MiB");
+        assertEquals(r.value("blk_verify", "md5"), HostFiles.md5(img, 0, 16L << 20), "host view of the first 16 MiB");
         long block = Long.parseLong(r.value("blk_verify", "offset_block"));
-        assertEquals(r.value("blk_verify", "offset_md5"), md5(img, block * 4096, 1L << 20), "host view of the 4 KiB pass");
+        assertEquals(r.value("blk_verify", "offset_md5"), HostFiles.md5(img, block * 4096, 1L << 20), "host view of the 4 KiB pass");
         System.out.printf("blk-verify: boot %d ms, run %d ms%n", r.bootMillis(), r.totalMillis());
     }
 
@@ -184,10 +162,10 @@ class ReferencePeerGuestTest {
             r = guest.await();
         }
         assertTrue(r.passed(), r.summary());
-        assertEquals(md5(share.resolve("host.bin")), r.value("fs_host", "md5"), "guest read the host's file");
-        assertEquals(md5(share.resolve("guest.bin")), r.value("fs_guest", "md5"), "host sees the guest's file");
+        assertEquals(HostFiles.md5(share.resolve("host.bin")), r.value("fs_host", "md5"), "guest read the host's file");
+        assertEquals(HostFiles.md5(share.resolve("guest.bin")), r.value("fs_guest", "md5"), "host sees the guest's file");
         Path kept = share.resolve("kept");
-        assertEquals(md5(kept.resolve("hardlink")), r.value("fs_kept", "md5"));
+        assertEquals(HostFiles.md5(kept.resolve("hardlink")), r.value("fs_kept", "md5"));
         assertEquals("2", r.value("fs_kept", "links"));
         assertEquals(2, ((Number) Files.getAttribute(kept.resolve("renamed"), "unix:nlink")).intValue());
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(kept.resolve("renamed"))));
