@@ -108,12 +108,6 @@ class BlkDaemonGuestTest {
         } finally {
             d.stop();
         }
-        assertTrue(r.passed(), r.summary());
-        BlkCrashLedger.Verdict v = ledger.verify(img);
-        assertTrue(v.intact(), v + "\n" + r.summary());
-        assertEquals(Integer.toString(v.acked()), r.value("blk_crash", "acked"));
-        assertTrue(v.acked() > 6, "writes went on after the restart: " + v);
-        System.out.printf("blk-crash (ours): %d acknowledged writes intact, longest write %d ms (across the restart)%n",
-                v.acked(), v.maxWriteMillis());
+        HostFiles.assertAcknowledgedWritesIntact(ledger, img, r, "blk-crash (ours)");
     }
 }

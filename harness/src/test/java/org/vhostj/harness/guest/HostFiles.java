@@ -1,5 +1,8 @@
 package org.vhostj.harness.guest;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -31,6 +34,21 @@ public final class HostFiles {
 
     /** MD5 of the whole {@code file}. */
     public static String md5(Path file) throws IOException { return md5(file, 0, Files.size(file)); }
+
+    /**
+     * After a blk-crash run (the backend killed and restarted under the guest's writes): every write the
+     * guest saw acknowledged is in {@code image}, the guest counted the same acknowledgements, and writes
+     * went on after the restart. Prints the figures under {@code label}.
+     */
+    public static void assertAcknowledgedWritesIntact(BlkCrashLedger ledger, Path image, GuestResult r, String label) throws IOException {
+        assertTrue(r.passed(), r.summary());
+        BlkCrashLedger.Verdict v = ledger.verify(image);
+        assertTrue(v.intact(), v + "\n" + r.summary());
+        assertEquals(Integer.toString(v.acked()), r.value("blk_crash", "acked"));
+        assertTrue(v.acked() > 6, "writes went on after the restart: " + v);
+        System.out.printf("%s: %d acknowledged writes intact, longest write %d ms (across the restart)%n",
+                label, v.acked(), v.maxWriteMillis());
+    }
 
     private static MessageDigest md5() {
         try {
