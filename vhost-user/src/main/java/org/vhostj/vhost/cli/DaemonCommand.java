@@ -187,20 +187,12 @@ public abstract class DaemonCommand implements Callable<Integer> {
     private static void checkSocketPath(Path path) {
         if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
             if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) throw new UsageException("--socket-path", path + " is a directory");
-            if (!isSocket(path)) throw new UsageException("--socket-path", path + " exists and is not a socket");
+            if (!Daemon.isSocketFile(path)) throw new UsageException("--socket-path", path + " exists and is not a socket");
         }
         Path dir = path.toAbsolutePath().getParent();
         if (dir != null && !Files.isDirectory(dir)) throw new UsageException("--socket-path", "directory does not exist: " + dir);
         if (path.toString().getBytes(StandardCharsets.UTF_8).length > 107) {
             throw new UsageException("--socket-path", "longer than the 107 bytes a unix socket path may have: " + path);
-        }
-    }
-
-    private static boolean isSocket(Path p) {
-        try {
-            return Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS) instanceof Integer mode && (mode & 0170000) == 0140000;
-        } catch (IOException | UnsupportedOperationException e) {
-            return false;
         }
     }
 

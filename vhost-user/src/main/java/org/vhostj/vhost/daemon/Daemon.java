@@ -103,7 +103,8 @@ public final class Daemon implements AutoCloseable {
         return s;
     }
 
-    private static boolean isSocketFile(Path p) {
+    /** Whether {@code p} is a unix socket file (not following a symlink). */
+    public static boolean isSocketFile(Path p) {
         try {
             return Files.getAttribute(p, "unix:mode", java.nio.file.LinkOption.NOFOLLOW_LINKS) instanceof Integer mode
                     && (mode & 0170000) == 0140000;
