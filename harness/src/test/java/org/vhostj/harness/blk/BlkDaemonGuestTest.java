@@ -18,11 +18,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.vhostj.harness.guest.BlkCrashLedger;
 import org.vhostj.harness.guest.GuestCase;
 import org.vhostj.harness.guest.GuestImage;
+import org.vhostj.harness.guest.TestGuests;
 import org.vhostj.harness.guest.GuestResult;
-import org.vhostj.harness.guest.HostProgram;
 import org.vhostj.harness.guest.QemuGuest;
 import org.vhostj.harness.guest.RunningGuest;
-import org.vhostj.vhost.testing.HostPackages;
 
 /**
  * Our vhost-user-blk daemon (a separate process) serving a real Linux 6.1 guest under QEMU 7.2
@@ -38,9 +37,7 @@ class BlkDaemonGuestTest {
 
     @BeforeAll
     static void buildImage() throws IOException {
-        HostPackages.assumeSlowTestsEnabled();
-        for (HostProgram p : GuestImage.hostPrograms(false)) HostPackages.require(p.program(), p.debianPackage());
-        image = GuestImage.shared(false);
+        image = TestGuests.image(false);
     }
 
     private static Path log(TestInfo test, String what) {

@@ -24,12 +24,11 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.vhostj.harness.fs.FsBackend.Kind;
 import org.vhostj.harness.guest.GuestCase;
 import org.vhostj.harness.guest.GuestImage;
+import org.vhostj.harness.guest.TestGuests;
 import org.vhostj.harness.guest.GuestResult;
-import org.vhostj.harness.guest.HostProgram;
 import org.vhostj.harness.guest.QemuGuest;
 import org.vhostj.harness.guest.RunningGuest;
 import org.vhostj.harness.peers.TempDirs;
-import org.vhostj.vhost.testing.HostPackages;
 
 /**
  * A real Linux 6.1 guest under QEMU 7.2 ({@code -device vhost-user-fs-pci,tag=share}) mounts the backend's
@@ -44,9 +43,7 @@ class FsGuestTest {
 
     @BeforeAll
     static void buildImage() throws IOException {
-        HostPackages.assumeSlowTestsEnabled();
-        for (HostProgram p : GuestImage.hostPrograms(false)) HostPackages.require(p.program(), p.debianPackage());
-        image = GuestImage.shared(false);
+        image = TestGuests.image(false);
     }
 
     @ParameterizedTest

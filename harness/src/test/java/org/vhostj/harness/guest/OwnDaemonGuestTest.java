@@ -10,7 +10,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.vhostj.vhost.daemon.Daemon;
 import org.vhostj.vhost.daemon.DaemonOptions;
 import org.vhostj.vhost.example.RngDevice;
-import org.vhostj.vhost.testing.HostPackages;
 
 /** The project's own vhost-user daemon (the core's example virtio-rng device, in this JVM) serving a real guest. */
 class OwnDaemonGuestTest {
@@ -21,9 +20,7 @@ class OwnDaemonGuestTest {
 
     @BeforeAll
     static void buildImage() throws Exception {
-        HostPackages.assumeSlowTestsEnabled();
-        for (HostProgram p : GuestImage.hostPrograms(false)) HostPackages.require(p.program(), p.debianPackage());
-        image = GuestImage.shared(false);
+        image = TestGuests.image(false);
     }
 
     @Test

@@ -39,10 +39,8 @@ class ReferencePeerGuestTest {
 
     @BeforeAll
     static void buildImage() throws IOException {
-        HostPackages.assumeSlowTestsEnabled();
-        for (HostProgram p : GuestImage.hostPrograms(false)) HostPackages.require(p.program(), p.debianPackage());
         long t0 = System.nanoTime();
-        image = GuestImage.shared(false);
+        image = TestGuests.image(false);
         System.out.printf("guest image %s ready in %d ms%n", image, (System.nanoTime() - t0) / 1_000_000);
     }
 
@@ -190,8 +188,7 @@ class ReferencePeerGuestTest {
 
     @Test
     void imageWithFioRunsFioOnTheVhostUserDisk(TestInfo test) throws Exception {
-        for (HostProgram p : GuestImage.hostPrograms(true)) require(p);
-        GuestImage fioImage = GuestImage.shared(true);
+        GuestImage fioImage = TestGuests.image(true);
         assertTrue(fioImage.hasFio());
         require(ReferencePeer.QEMU_STORAGE_DAEMON);
         Path img = rawImage(tmp, 64L << 20);

@@ -10,14 +10,13 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.vhostj.harness.guest.GuestCase;
 import org.vhostj.harness.guest.GuestImage;
+import org.vhostj.harness.guest.TestGuests;
 import org.vhostj.harness.guest.GuestResult;
-import org.vhostj.harness.guest.HostProgram;
 import org.vhostj.harness.guest.QemuGuest;
 import org.vhostj.net.NetDaemon;
 import org.vhostj.net.NetDevice;
 import org.vhostj.vhost.daemon.Daemon;
 import org.vhostj.vhost.daemon.DaemonOptions;
-import org.vhostj.vhost.testing.HostPackages;
 
 /**
  * A real Linux 6.1 guest (QEMU 7.2, -netdev vhost-user, TCG) pings the host through our daemon's tap backend:
@@ -33,9 +32,7 @@ class NetGuestTest {
 
     @BeforeAll
     static void buildImage() throws Exception {
-        HostPackages.assumeSlowTestsEnabled();
-        for (HostProgram p : GuestImage.hostPrograms(false)) HostPackages.require(p.program(), p.debianPackage());
-        image = GuestImage.shared(false);
+        image = TestGuests.image(false);
     }
 
     @Test
