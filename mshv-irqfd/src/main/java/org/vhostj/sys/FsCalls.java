@@ -39,21 +39,21 @@ public final class FsCalls {
     /** faccessat flags and modes. */
     public static final int F_OK = 0, X_OK = 1, W_OK = 2, R_OK = 4, AT_EACCESS = 0x200;
 
-    private static final MethodHandle SYSCALL_OPENAT2 = variadic("syscall",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG), 1);
-    private static final MethodHandle SYSCALL_1 = variadic("syscall", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG), 1);
-    private static final MethodHandle SYSCALL_PP = variadic("syscall", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS), 1);
-    private static final MethodHandle GETXATTR = fn("getxattr", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG));
-    private static final MethodHandle SETXATTR = fn("setxattr", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT));
-    private static final MethodHandle LISTXATTR = fn("listxattr", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG));
-    private static final MethodHandle REMOVEXATTR = fn("removexattr", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-    private static final MethodHandle FACCESSAT = fn("faccessat", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
-    private static final MethodHandle FSTATFS = fn("fstatfs64", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
-    private static final MethodHandle MOUNT = fn("mount", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
-    private static final MethodHandle UMOUNT2 = fn("umount2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle CHDIR = fn("chdir", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    private static final MethodHandle SETGROUPS = fn("setgroups", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS));
-    private static final MethodHandle EXECVE = fn("execve", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+    private static final class SyscallOpenat2 { static final MethodHandle H = variadic("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG), 1); }
+    private static final class Syscall1 { static final MethodHandle H = variadic("syscall", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG), 1); }
+    private static final class SyscallPp { static final MethodHandle H = variadic("syscall", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS), 1); }
+    private static final class Getxattr { static final MethodHandle H = fn("getxattr", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG)); }
+    private static final class Setxattr { static final MethodHandle H = fn("setxattr", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT)); }
+    private static final class Listxattr { static final MethodHandle H = fn("listxattr", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG)); }
+    private static final class Removexattr { static final MethodHandle H = fn("removexattr", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS)); }
+    private static final class Faccessat { static final MethodHandle H = fn("faccessat", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT)); }
+    private static final class Fstatfs { static final MethodHandle H = fn("fstatfs64", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS)); }
+    private static final class Mount { static final MethodHandle H = fn("mount", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS)); }
+    private static final class Umount2 { static final MethodHandle H = fn("umount2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT)); }
+    private static final class Chdir { static final MethodHandle H = fn("chdir", FunctionDescriptor.of(JAVA_INT, ADDRESS)); }
+    private static final class Setgroups { static final MethodHandle H = fn("setgroups", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS)); }
+    private static final class Execve { static final MethodHandle H = fn("execve", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS)); }
 
     /**
      * openat2(2): opens {@code path} relative to {@code dirfd} with {@code how} (a 24-byte {@code struct
@@ -61,7 +61,7 @@ public final class FsCalls {
      */
     public static int openat2(int dirfd, MemorySegment path, MemorySegment how) {
         MemorySegment st = state();
-        try { return (int) result((long) SYSCALL_OPENAT2.invokeExact(st, SYS_OPENAT2, dirfd, path, how, OPEN_HOW_SIZE), st); }
+        try { return (int) result((long) SyscallOpenat2.H.invokeExact(st, SYS_OPENAT2, dirfd, path, how, OPEN_HOW_SIZE), st); }
         catch (Throwable t) { throw fatal(t); }
     }
 
@@ -78,38 +78,38 @@ public final class FsCalls {
      */
     public static int setfsuid(int uid) {
         MemorySegment st = state();
-        try { return (int) (long) SYSCALL_1.invokeExact(st, SYS_SETFSUID, Integer.toUnsignedLong(uid)); } catch (Throwable t) { throw fatal(t); }
+        try { return (int) (long) Syscall1.H.invokeExact(st, SYS_SETFSUID, Integer.toUnsignedLong(uid)); } catch (Throwable t) { throw fatal(t); }
     }
 
     public static int setfsgid(int gid) {
         MemorySegment st = state();
-        try { return (int) (long) SYSCALL_1.invokeExact(st, SYS_SETFSGID, Integer.toUnsignedLong(gid)); } catch (Throwable t) { throw fatal(t); }
+        try { return (int) (long) Syscall1.H.invokeExact(st, SYS_SETFSGID, Integer.toUnsignedLong(gid)); } catch (Throwable t) { throw fatal(t); }
     }
 
     /** Path-following xattr calls, for {@code fchdir(/proc/self/fd)} + {@code "N"} access to O_PATH inodes. */
     public static long getxattr(MemorySegment path, MemorySegment name, MemorySegment value, long size) {
         MemorySegment st = state();
-        try { return result((long) GETXATTR.invokeExact(st, path, name, value, size), st); } catch (Throwable t) { throw fatal(t); }
+        try { return result((long) Getxattr.H.invokeExact(st, path, name, value, size), st); } catch (Throwable t) { throw fatal(t); }
     }
 
     public static int setxattr(MemorySegment path, MemorySegment name, MemorySegment value, long size, int flags) {
         MemorySegment st = state();
-        try { return result((int) SETXATTR.invokeExact(st, path, name, value, size, flags), st); } catch (Throwable t) { throw fatal(t); }
+        try { return result((int) Setxattr.H.invokeExact(st, path, name, value, size, flags), st); } catch (Throwable t) { throw fatal(t); }
     }
 
     public static long listxattr(MemorySegment path, MemorySegment list, long size) {
         MemorySegment st = state();
-        try { return result((long) LISTXATTR.invokeExact(st, path, list, size), st); } catch (Throwable t) { throw fatal(t); }
+        try { return result((long) Listxattr.H.invokeExact(st, path, list, size), st); } catch (Throwable t) { throw fatal(t); }
     }
 
     public static int removexattr(MemorySegment path, MemorySegment name) {
         MemorySegment st = state();
-        try { return result((int) REMOVEXATTR.invokeExact(st, path, name), st); } catch (Throwable t) { throw fatal(t); }
+        try { return result((int) Removexattr.H.invokeExact(st, path, name), st); } catch (Throwable t) { throw fatal(t); }
     }
 
     public static int faccessat(int dirfd, MemorySegment path, int mode, int flags) {
         MemorySegment st = state();
-        try { return result((int) FACCESSAT.invokeExact(st, dirfd, path, mode, flags), st); } catch (Throwable t) { throw fatal(t); }
+        try { return result((int) Faccessat.H.invokeExact(st, dirfd, path, mode, flags), st); } catch (Throwable t) { throw fatal(t); }
     }
 
     /**
@@ -119,7 +119,7 @@ public final class FsCalls {
      */
     public static int fstatfs(int fd, MemorySegment buf) {
         MemorySegment st = state();
-        try { return result((int) FSTATFS.invokeExact(st, fd, buf), st); } catch (Throwable t) { throw fatal(t); }
+        try { return result((int) Fstatfs.H.invokeExact(st, fd, buf), st); } catch (Throwable t) { throw fatal(t); }
     }
 
     public static final long STATFS_SIZE = 120, STATFS_BSIZE_OFFSET = 8, STATFS_BLOCKS_OFFSET = 16,
@@ -130,34 +130,34 @@ public final class FsCalls {
 
     public static int mount(MemorySegment source, MemorySegment target, MemorySegment fstype, long flags, MemorySegment data) {
         MemorySegment st = state();
-        try { return result((int) MOUNT.invokeExact(st, source, target, fstype, flags, data), st); } catch (Throwable t) { throw fatal(t); }
+        try { return result((int) Mount.H.invokeExact(st, source, target, fstype, flags, data), st); } catch (Throwable t) { throw fatal(t); }
     }
 
     public static int umount2(MemorySegment target, int flags) {
         MemorySegment st = state();
-        try { return result((int) UMOUNT2.invokeExact(st, target, flags), st); } catch (Throwable t) { throw fatal(t); }
+        try { return result((int) Umount2.H.invokeExact(st, target, flags), st); } catch (Throwable t) { throw fatal(t); }
     }
 
     /** pivot_root(2) has no glibc wrapper. */
     public static int pivotRoot(MemorySegment newRoot, MemorySegment putOld) {
         MemorySegment st = state();
-        try { return (int) result((long) SYSCALL_PP.invokeExact(st, SYS_PIVOT_ROOT, newRoot, putOld), st); } catch (Throwable t) { throw fatal(t); }
+        try { return (int) result((long) SyscallPp.H.invokeExact(st, SYS_PIVOT_ROOT, newRoot, putOld), st); } catch (Throwable t) { throw fatal(t); }
     }
 
     public static int chdir(MemorySegment path) {
         MemorySegment st = state();
-        try { return result((int) CHDIR.invokeExact(st, path), st); } catch (Throwable t) { throw fatal(t); }
+        try { return result((int) Chdir.H.invokeExact(st, path), st); } catch (Throwable t) { throw fatal(t); }
     }
 
     /** setgroups(2) through glibc, which applies it to every thread of the process. */
     public static int setgroups(long size, MemorySegment list) {
         MemorySegment st = state();
-        try { return result((int) SETGROUPS.invokeExact(st, size, list), st); } catch (Throwable t) { throw fatal(t); }
+        try { return result((int) Setgroups.H.invokeExact(st, size, list), st); } catch (Throwable t) { throw fatal(t); }
     }
 
     /** execve(2): returns only on failure (-errno). {@code argv} and {@code envp} are NULL-terminated pointer arrays. */
     public static int execve(MemorySegment path, MemorySegment argv, MemorySegment envp) {
         MemorySegment st = state();
-        try { return result((int) EXECVE.invokeExact(st, path, argv, envp), st); } catch (Throwable t) { throw fatal(t); }
+        try { return result((int) Execve.H.invokeExact(st, path, argv, envp), st); } catch (Throwable t) { throw fatal(t); }
     }
 }

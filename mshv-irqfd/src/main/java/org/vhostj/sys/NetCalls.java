@@ -46,15 +46,15 @@ public final class NetCalls {
     public static final int MSGHDR_SIZE = 56, MSG_NAME_OFFSET = 0, MSG_NAMELEN_OFFSET = 8, MSG_IOV_OFFSET = 16,
             MSG_IOVLEN_OFFSET = 24, MSG_CONTROL_OFFSET = 32, MSG_CONTROLLEN_OFFSET = 40, MSG_FLAGS_OFFSET = 48;
 
-    private static final MethodHandle IF_NAMETOINDEX = fn("if_nametoindex", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    private static final class IfNametoindex { static final MethodHandle H = fn("if_nametoindex", FunctionDescriptor.of(JAVA_INT, ADDRESS)); }
     /** int sendmmsg(int fd, struct mmsghdr *msgvec, unsigned vlen, int flags): several datagrams per call. */
-    private static final MethodHandle SENDMMSG = fn("sendmmsg", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+    private static final class Sendmmsg { static final MethodHandle H = fn("sendmmsg", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT)); }
 
     /** Index of network interface {@code name}, or {@code -errno} (-ENODEV when there is none). */
     public static int ifNameToIndex(String name) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = state();
-            int r = (int) IF_NAMETOINDEX.invokeExact(st, a.allocateFrom(name));
+            int r = (int) IfNametoindex.H.invokeExact(st, a.allocateFrom(name));
             return r == 0 ? -errno(st) : r;
         } catch (Throwable t) {
             throw fatal(t);
@@ -65,7 +65,7 @@ public final class NetCalls {
     public static int sendmmsg(int fd, MemorySegment msgvec, int vlen, int flags) {
         try {
             MemorySegment st = state();
-            return result((int) SENDMMSG.invokeExact(st, fd, msgvec, vlen, flags), st);
+            return result((int) Sendmmsg.H.invokeExact(st, fd, msgvec, vlen, flags), st);
         } catch (Throwable t) {
             throw fatal(t);
         }
