@@ -78,7 +78,8 @@ public final class NetDevice implements VirtioDevice {
     @Override
     public long offeredFeatures() {
         long f = 1L << VirtioNet.F_MAC | 1L << VirtioNet.F_MTU | 1L << VirtioNet.F_STATUS | 1L << VirtioNet.F_MRG_RXBUF
-                | 1L << VirtioNet.F_CTRL_VQ | 1L << VirtioNet.F_CTRL_RX | 1L << VirtioNet.F_CTRL_MAC_ADDR | 1L << VirtioNet.F_MQ;
+                | 1L << VirtioNet.F_CTRL_VQ | 1L << VirtioNet.F_CTRL_RX | 1L << VirtioNet.F_CTRL_MAC_ADDR | 1L << VirtioNet.F_MQ
+                | 1L << VirtioFeature.IN_ORDER;
         return f | backend.offloadFeatures();
     }
 

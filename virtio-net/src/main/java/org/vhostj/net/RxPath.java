@@ -124,7 +124,7 @@ final class RxPath implements QueueHandler {
             }
             if (port.learns()) port.received(bufs.macAt(frameAt + 6));
         }
-        if (!carriesHeader) c.writeTo(0, header, 0, hdrLen);            // no offloads: flags 0, GSO_NONE, num_buffers 1
+        if (!carriesHeader) writePlainHeader(c);
         else {
             if (!guestCsum) c.writeByte(VirtioNet.HDR_FLAGS_OFFSET, (byte) 0);   // flags must be 0 without GUEST_CSUM (5.1.6.4.1)
             if (hdrLen == VirtioNet.HDR_SIZE) c.writeTo(VirtioNet.HDR_NUM_BUFFERS_OFFSET, header, VirtioNet.HDR_NUM_BUFFERS_OFFSET, 2);
@@ -137,6 +137,26 @@ final class RxPath implements QueueHandler {
         }
         if (!mrg) { ctx.unpollChain(); cnt.increment(row, RX_DROP_OVERSIZE); return OK; }
         return spill(c, total, n - inChain);
+    }
+
+    /** The header of a frame without offloads: flags 0, GSO_NONE, num_buffers 1 (ignored without MRG_RXBUF). */
+    private void writePlainHeader(DescriptorChain c) {
+        int first = c.readableCount();
+        if (c.length(first) >= VirtioNet.HDR_SIZE) {
+            // the usual case: stored only where it differs. A driver reuses its buffers, so the header there is
+            // mostly this one already; not writing it leaves its cache line shared with the driver's CPU (which
+            // reads it) instead of pulling it over (and back) for every frame
+            MemorySegment m = c.memory(first);
+            long at = c.offset(first);
+            if (m.get(ValueLayout.JAVA_LONG_UNALIGNED, at) != 0L) m.set(ValueLayout.JAVA_LONG_UNALIGNED, at, 0L);
+            if (hdrLen == VirtioNet.HDR_SIZE) {
+                if (m.get(ValueLayout.JAVA_INT_UNALIGNED, at + 8) != 1 << 16) m.set(ValueLayout.JAVA_INT_UNALIGNED, at + 8, 1 << 16);   // csum_offset 0, num_buffers 1
+            } else if (m.get(ValueLayout.JAVA_SHORT_UNALIGNED, at + 8) != 0) {
+                m.set(ValueLayout.JAVA_SHORT_UNALIGNED, at + 8, (short) 0);
+            }
+        } else {
+            c.writeTo(0, header, 0, hdrLen);
+        }
     }
 
     /**

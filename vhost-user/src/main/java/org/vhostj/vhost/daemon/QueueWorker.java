@@ -220,6 +220,10 @@ final class QueueWorker implements Runnable {
             fault(q, "handler failed on a resubmitted request: " + e);
             return;
         }
+        if (!q.handler.consumesOnKick()) {   // a pulling handler starts out asking for kicks (a previous session may have left them off)
+            q.kicksWanted = true;
+            q.ring.enableKicks();
+        }
         process(q);   // buffers may have been made available before our kick fd was watched
     }
 
@@ -365,6 +369,8 @@ final class QueueWorker implements Runnable {
         QueueHandler handler;
         EventFd kick, call, err;
         boolean enabled, broken, stopping, pending, polling;
+        /** A pulling handler's ring asks the driver for kicks (set when {@link #pollChain} found it empty). */
+        boolean kicksWanted;
         long stopDeadline, lastWorkNanos;
         CompletableFuture<Long> stopReply;
         final long[] startNanos;
@@ -429,6 +435,9 @@ final class QueueWorker implements Runnable {
             while (true) {
                 int r = ring.pop(chain);
                 if (r == DeviceRing.POP_OK) {
+                    // the driver has buffers: it need not notify us while we pull them (a notification is a
+                    // syscall on its side for every batch it posts; DPDK's virtio driver checks the flag per burst)
+                    if (kicksWanted) { ring.disableKicks(); kicksWanted = false; }
                     if (startNanos != null) startNanos[chain.head()] = System.nanoTime();
                     return chain;
                 }
@@ -440,6 +449,7 @@ final class QueueWorker implements Runnable {
                 }
                 if (r == DeviceRing.POP_RING_FAULT) { fault(this, "ring fault: " + ring.lastFault()); return null; }
                 // empty: ask for a kick, unless buffers arrived meanwhile
+                kicksWanted = true;
                 if (!ring.enableKicks()) return null;
             }
         }

@@ -22,6 +22,11 @@ public final class SplitRing extends DeviceRing {
 
     private MemorySegment desc, avail, used;
     private int nextAvail, nextUsed, signalledUsed;
+    /**
+     * The avail index as last read: entries up to it are known to be there, so the driver's index (a cache
+     * line it keeps writing) is read again only once they are used up, as a driver's burst is.
+     */
+    private int availSeen;
     private boolean signalledValid;
     private int pendingUsed;
     /** Used elements written since the used index was last stored (see {@link #PUBLISH_EVERY}). */
@@ -42,6 +47,7 @@ public final class SplitRing extends DeviceRing {
             throw new IllegalArgumentException("split ring size must be a power of two in 1.." + MAX_QUEUE_SIZE + ": " + size);
         }
         this.nextAvail = nextAvail & 0xffff;
+        this.availSeen = this.nextAvail;
         this.outstanding = new boolean[size];
     }
 
@@ -77,6 +83,7 @@ public final class SplitRing extends DeviceRing {
         int[] heads = region.recover(usedIdx);
         nextUsed = usedIdx;
         nextAvail = (usedIdx + heads.length) & 0xffff;
+        availSeen = nextAvail;
         return heads;
     }
 
@@ -84,10 +91,14 @@ public final class SplitRing extends DeviceRing {
 
     @Override
     public int pop(DescriptorChain chain) {
-        // acquire: the ring entries and descriptors the driver wrote before bumping idx are visible after this read
-        int pending = (availIdx() - nextAvail) & 0xffff;
-        if (pending == 0) return POP_EMPTY;
-        if (pending > size) { lastFault = ChainFault.BAD_INDEX; return POP_RING_FAULT; }  // more than a ring's worth: not work, a broken driver
+        if (availSeen == nextAvail) {
+            // acquire: the ring entries and descriptors the driver wrote before bumping idx are visible after this read
+            int idx = availIdx();
+            int pending = (idx - nextAvail) & 0xffff;
+            if (pending == 0) return POP_EMPTY;
+            if (pending > size) { lastFault = ChainFault.BAD_INDEX; return POP_RING_FAULT; }  // more than a ring's worth: not work, a broken driver
+            availSeen = idx;
+        }
         int head = Short.toUnsignedInt(avail.get(LE_SHORT, AVAIL_RING_OFFSET + 2L * (nextAvail & (size - 1))));
         if (head >= size || outstanding[head]) { lastFault = ChainFault.BAD_INDEX; return POP_RING_FAULT; }
         nextAvail = (nextAvail + 1) & 0xffff;
@@ -237,7 +248,7 @@ public final class SplitRing extends DeviceRing {
     }
 
     @Override
-    public boolean hasAvailable() { return availIdx() != nextAvail; }
+    public boolean hasAvailable() { return availSeen != nextAvail || availIdx() != nextAvail; }
 
     @Override
     public int base() { return nextAvail; }
