@@ -97,6 +97,12 @@ public final class GuestMemory implements AutoCloseable {
     /** Index of the region holding {@code gpa} (at least one byte), or -1. */
     public int regionAt(long gpa) { return regionOf(gpa, 1); }
 
+    /** {@link #regionAt(long)}, trying region {@code hint} first (any int; the caller's last answer). */
+    public int regionAt(long gpa, int hint) {
+        if (hint >= 0 && hint < gpaStart.length && Long.compareUnsigned(gpa - gpaStart[hint], size[hint]) < 0) return hint;
+        return regionOf(gpa, 1);
+    }
+
     /** The last region whose start is at or below gpa (unsigned), by binary search; -1 if none. */
     private int floor(long gpa) {
         int lo = 0, hi = gpaStart.length - 1, found = -1;

@@ -67,6 +67,19 @@ public final class DescriptorChain {
         return ChainFault.OK;
     }
 
+    /** Makes this the one-buffer chain {@code head} (split rings' fast path; the caller checked the buffer, length > 0). */
+    void setSingle(int head, MemorySegment regionMemory, long regionOffset, long lengthBytes, long bufferGpa, boolean writable) {
+        memory[0] = regionMemory;
+        offset[0] = regionOffset;
+        length[0] = lengthBytes;
+        gpa[0] = bufferGpa;
+        count = 1;
+        if (writable) { readableCount = 0; readableBytes = 0; writableBytes = lengthBytes; }
+        else { readableCount = 1; readableBytes = lengthBytes; writableBytes = 0; }
+        this.head = head;
+        ringSlots = 1;
+    }
+
     void setHead(int head) { this.head = head; }
 
     void setRingSlots(int slots) { this.ringSlots = slots; }

@@ -85,4 +85,23 @@ public abstract sealed class DeviceRing permits SplitRing, PackedRing {
 
     /** Used-ring writes not yet flushed. */
     public abstract int pendingUsed();
+
+    /** The region the last buffer was in: the next one is almost always in it too. */
+    protected int regionHint;
+
+    /** Adds [gpa, gpa+len) to the chain, split where it crosses from one region into an adjacent one. */
+    protected final ChainFault record(GuestMemory mem, DescriptorChain chain, long gpa, long len, boolean writable) {
+        while (len > 0) {
+            int r = mem.regionAt(gpa, regionHint);
+            if (r < 0) return ChainFault.BAD_ADDRESS;
+            regionHint = r;
+            long n = Math.min(len, mem.remainingIn(r, gpa));
+            ChainFault f = chain.add(mem.region(r), mem.offsetIn(r, gpa), n, gpa, writable);
+            if (f != ChainFault.OK) return f;
+            if (Long.compareUnsigned(gpa + n, gpa) < 0 && len > n) return ChainFault.BAD_ADDRESS; // wraps past 2^64
+            gpa += n;
+            len -= n;
+        }
+        return ChainFault.OK;
+    }
 }

@@ -96,7 +96,7 @@ public final class PackedRing extends DeviceRing {
             if (fault == ChainFault.OK) {
                 fault = (flags & DESC_F_INDIRECT) != 0
                         ? walkIndirect(mem, chain, gpa, len, (flags & DESC_F_NEXT) != 0)
-                        : SplitRing.record(mem, chain, gpa, len, (flags & DESC_F_WRITE) != 0);
+                        : record(mem, chain, gpa, len, (flags & DESC_F_WRITE) != 0);
             }
             if ((flags & DESC_F_NEXT) == 0) break;
             if (slots == size) { fault = ChainFault.LOOP; break; }   // a chain can not be longer than the ring
@@ -131,7 +131,7 @@ public final class PackedRing extends DeviceRing {
             long bufLen = Integer.toUnsignedLong(table.get(LE_INT, at + DESC_LEN_OFFSET));
             int flags = Short.toUnsignedInt(table.get(LE_SHORT, at + PACKED_DESC_FLAGS_OFFSET));
             if ((flags & DESC_F_INDIRECT) != 0) return ChainFault.BAD_INDIRECT;
-            ChainFault f = SplitRing.record(mem, chain, bufGpa, bufLen, (flags & DESC_F_WRITE) != 0);
+            ChainFault f = record(mem, chain, bufGpa, bufLen, (flags & DESC_F_WRITE) != 0);
             if (f != ChainFault.OK) return f;
         }
         return ChainFault.OK;

@@ -117,6 +117,10 @@ public final class SplitRing extends DeviceRing {
     }
 
     private int walkOut(int head, DescriptorChain chain) {
+        if (walkSingle(head, chain)) {
+            if (writeLog != null) writeLog.record(head, chain);
+            return POP_OK;
+        }
         chain.clear();
         chain.setHead(head);
         chain.setRingSlots(1);
@@ -124,6 +128,25 @@ public final class SplitRing extends DeviceRing {
         if (f != ChainFault.OK) { lastFault = f; return POP_CHAIN_FAULT; }
         if (writeLog != null) writeLog.record(head, chain);
         return POP_OK;
+    }
+
+    /**
+     * The common chain, one direct descriptor inside one region (what network drivers post), read without the
+     * general walk; false sends anything else (and anything wrong) to {@link #walk}, which reads it again.
+     */
+    private boolean walkSingle(int head, DescriptorChain chain) {
+        long at = (long) head * DESC_SIZE;
+        long gpa = desc.get(LE_LONG, at + DESC_ADDR_OFFSET);
+        long w = desc.get(LE_LONG, at + DESC_LEN_OFFSET);
+        long len = w & 0xffff_ffffL;
+        int flags = (int) (w >>> 32) & 0xffff;
+        if ((flags & (DESC_F_NEXT | DESC_F_INDIRECT)) != 0 || len == 0) return false;
+        GuestMemory mem = memory;
+        int r = mem.regionAt(gpa, regionHint);
+        if (r < 0 || len > mem.remainingIn(r, gpa)) return false;
+        regionHint = r;
+        chain.setSingle(head, mem.region(r), mem.offsetIn(r, gpa), len, gpa, (flags & DESC_F_WRITE) != 0);
+        return true;
     }
 
     /** Walks the chain at {@code head}; never allocates, never throws for guest input. */
@@ -138,9 +161,10 @@ public final class SplitRing extends DeviceRing {
             if (budget-- == 0) return ChainFault.LOOP;            // each entry is visited at most once
             long at = base + (long) index * DESC_SIZE;              // read each field once: the guest may be rewriting it
             long gpa = table.get(LE_LONG, at + DESC_ADDR_OFFSET);
-            long len = Integer.toUnsignedLong(table.get(LE_INT, at + DESC_LEN_OFFSET));
-            int flags = Short.toUnsignedInt(table.get(LE_SHORT, at + DESC_FLAGS_OFFSET));
-            int next = Short.toUnsignedInt(table.get(LE_SHORT, at + DESC_NEXT_OFFSET));
+            long w = table.get(LE_LONG, at + DESC_LEN_OFFSET);       // len, flags and next in one load
+            long len = w & 0xffff_ffffL;
+            int flags = (int) (w >>> 32) & 0xffff;
+            int next = (int) (w >>> 48);
             if ((flags & DESC_F_INDIRECT) != 0) {
                 if (!indirect || inIndirect || (flags & DESC_F_NEXT) != 0 || len == 0 || (len & 15) != 0 || len > 65535L * 16) {
                     return ChainFault.BAD_INDIRECT;
@@ -159,21 +183,6 @@ public final class SplitRing extends DeviceRing {
             if ((flags & DESC_F_NEXT) == 0) return ChainFault.OK;
             index = next;
         }
-    }
-
-    /** Adds [gpa, gpa+len) to the chain, split where it crosses from one region into an adjacent one. */
-    static ChainFault record(GuestMemory mem, DescriptorChain chain, long gpa, long len, boolean writable) {
-        while (len > 0) {
-            int r = mem.regionAt(gpa);
-            if (r < 0) return ChainFault.BAD_ADDRESS;
-            long n = Math.min(len, mem.remainingIn(r, gpa));
-            ChainFault f = chain.add(mem.region(r), mem.offsetIn(r, gpa), n, gpa, writable);
-            if (f != ChainFault.OK) return f;
-            if (Long.compareUnsigned(gpa + n, gpa) < 0 && len > n) return ChainFault.BAD_ADDRESS; // wraps past 2^64
-            gpa += n;
-            len -= n;
-        }
-        return ChainFault.OK;
     }
 
     @Override
