@@ -76,7 +76,11 @@ final class RxPath implements QueueHandler {
         if (!started) { port.rxStarted(); started = true; }
         for (int n = 0; n < BUDGET; n++) {
             DescriptorChain c = ctx.pollChain();
-            if (c == null) { idle(); return; }   // no buffers: wait for the driver's kick (pollChain asked for one)
+            if (c == null) {
+                // busy polling: the worker watches the ring for the poll window and calls onKick; keep the backend watched
+                if (!ctx.pollingForChains()) idle();   // else no buffers: wait for the driver's kick (pollChain asked for one)
+                return;
+            }
             if (!watching) { ctx.watch(fd, Epoll.EPOLLIN, 0); watching = true; }
             if (receiveOne(c) == STOP) return;
         }

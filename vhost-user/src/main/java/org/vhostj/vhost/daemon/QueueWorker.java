@@ -168,7 +168,7 @@ final class QueueWorker implements Runnable {
         hasPollWork = false;
         boolean stopping = false;
         for (ActiveQueue q : active) {
-            if (q.pending || (q.runnable() && (q.kick == null || q.polling))) hasPollWork = true;
+            if (q.pending || (q.runnable() && (q.kick == null || q.polling || q.awaitingChains))) hasPollWork = true;
             if (q.stopping) stopping = true;
         }
         if (hasPollWork) return 0;
@@ -322,6 +322,22 @@ final class QueueWorker implements Runnable {
             ActiveQueue q = active.get(i);
             if (!q.runnable()) continue;
             if (q.pending) { process(q); continue; }
+            if (q.awaitingChains) {   // a pulled queue ran dry in its poll window: watch the ring instead of asking for a kick
+                if (q.ring.hasAvailable()) {
+                    q.awaitingChains = false;
+                    process(q);
+                } else if (now - q.lastWorkNanos > pollNanos) {
+                    q.awaitingChains = false;
+                    q.pollWindowOver = true;   // the handler's next pollChain re-arms the kick and returns null
+                    q.kicksWanted = true;
+                    try {
+                        if (q.ring.enableKicks()) process(q);
+                    } catch (RuntimeException e) {
+                        fault(q, "handler failed: " + e);
+                    }
+                }
+                continue;
+            }
             if (q.kick == null) { if (q.ring.hasAvailable()) process(q); continue; }
             if (!q.polling) continue;
             if (q.ring.hasAvailable()) {
@@ -371,6 +387,10 @@ final class QueueWorker implements Runnable {
         boolean enabled, broken, stopping, pending, polling;
         /** A pulling handler's ring asks the driver for kicks (set when {@link #pollChain} found it empty). */
         boolean kicksWanted;
+        /** Pulled queue, busy polling: pollChain found the ring empty and the worker polls it until the window ends. */
+        boolean awaitingChains;
+        /** Pulled queue: the poll window ended with the ring still empty; cleared when a chain is pulled again. */
+        boolean pollWindowOver;
         long stopDeadline, lastWorkNanos;
         CompletableFuture<Long> stopReply;
         final long[] startNanos;
@@ -435,6 +455,7 @@ final class QueueWorker implements Runnable {
             while (true) {
                 int r = ring.pop(chain);
                 if (r == DeviceRing.POP_OK) {
+                    pollWindowOver = false;
                     // the driver has buffers: it need not notify us while we pull them (a notification is a
                     // syscall on its side for every batch it posts; DPDK's virtio driver checks the flag per burst)
                     if (kicksWanted) { ring.disableKicks(); kicksWanted = false; }
@@ -448,6 +469,16 @@ final class QueueWorker implements Runnable {
                     continue;
                 }
                 if (r == DeviceRing.POP_RING_FAULT) { fault(this, "ring fault: " + ring.lastFault()); return null; }
+                // empty, busy polling: the worker polls the ring and calls onKick when buffers come, for up to the poll window
+                if (pollNanos > 0 && !pollWindowOver && !handler.consumesOnKick()) {
+                    if (!awaitingChains) {
+                        awaitingChains = true;
+                        lastWorkNanos = System.nanoTime();
+                        if (kicksWanted) { ring.disableKicks(); kicksWanted = false; }
+                    }
+                    return null;
+                }
+                awaitingChains = false;
                 // empty: ask for a kick, unless buffers arrived meanwhile
                 kicksWanted = true;
                 if (!ring.enableKicks()) return null;
@@ -455,6 +486,8 @@ final class QueueWorker implements Runnable {
         }
 
         @Override public void unpollChain() { ring.unpop(); }
+
+        @Override public boolean pollingForChains() { return awaitingChains && runnable(); }
 
         @Override public boolean enabled() { return enabled; }
 

@@ -32,6 +32,16 @@ public interface QueueContext {
     /** Puts the last chain from {@link #pollChain} back (nothing was written to the used ring for it). */
     void unpollChain();
 
+    /**
+     * Whether the last {@link #pollChain} that returned null left the ring in busy polling rather than asking
+     * the driver for a kick: with a poll period ({@code --poll-us} > 0), a pulled queue that runs dry keeps
+     * kicks off and the worker polls the ring, calling {@link QueueHandler#onKick} when buffers come, for up to
+     * the poll period; only then is the kick re-armed, and the next empty {@link #pollChain} returns null with
+     * this false. A handler that stops its input while the driver has no buffers keeps it going while this is
+     * true. Always false without a poll period.
+     */
+    default boolean pollingForChains() { return false; }
+
     /** Whether the ring is enabled (SET_VRING_ENABLE); a disabled ring must not produce side effects. */
     boolean enabled();
 
