@@ -35,6 +35,8 @@ final class NetDriver implements AutoCloseable {
     byte[] lastHeader;
     /** Chains the last received frame took (num_buffers). */
     int lastNumBuffers;
+    /** Whether reposting an RX buffer kicks the device (false: only a busy-polling device sees it). */
+    boolean kickRx = true;
 
     NetDriver(Path socket, long features, boolean withCtrl, int rxBufferBytes) {
         var o = new VhostSession.Options(socket, 5000, features, new RingConfig(256, false, 0), VhostSession.Toggle.AUTO,
@@ -128,7 +130,7 @@ final class NetDriver implements AutoCloseable {
                 }
                 postRx(s);
                 rx.ring().publish();
-                rx.kick();
+                if (kickRx) rx.kick();
                 if (out != null) {
                     // with MRG_RXBUF a frame may continue in more buffers
                     for (int k = 1; k < lastNumBuffers; k++) out = concat(out, nextRaw(deadline));
@@ -150,7 +152,7 @@ final class NetDriver implements AutoCloseable {
                 MemorySegment.copy(rxBuf[s], ValueLayout.JAVA_BYTE, 0, out, 0, out.length);
                 postRx(s);
                 rx.ring().publish();
-                rx.kick();
+                if (kickRx) rx.kick();
                 return out;
             }
             if (System.nanoTime() > deadline) throw new IllegalStateException("merged frame's next buffer never came");

@@ -125,6 +125,33 @@ class NetReflectTest {
         }
     }
 
+    @Test
+    void busyPollingPicksUpRxBuffersPostedWithoutAKickThenRearmsTheKick() throws InterruptedException {
+        daemon.close();
+        device = NetDaemon.createDevice("reflect", Macs.format(MAC), 1, 1500);
+        daemon = new Daemon(device, DaemonOptions.forSocket(sock).withPollMicros(300_000));
+        daemon.start();
+        try (NetDriver d = new NetDriver(sock, BASIC, false, 2048)) {
+            d.kickRx = false;
+            // 64 RX buffers posted: 160 frames run the ring dry with 96 waiting in the reflect FIFO
+            byte[][] sent = new byte[160][];
+            for (int i = 0; i < sent.length; i++) {
+                sent[i] = NetDriver.frame(MAC, PEER, 60 + i, i);
+                d.send(sent[i]);
+            }
+            d.awaitSent(5000);
+            // reposted buffers are not kicked: the frames come only because the worker polls the dry ring
+            for (byte[] f : sent) assertReflected(f, d.receive(5000));
+            assertNull(d.receive(100), "no frame duplicated");
+            assertEquals(160, counters().get(RX_FRAMES));
+            assertEquals(0, counters().get(TX_DROP_BACKEND), "the reflect FIFO held every frame");
+            Thread.sleep(600);   // the poll window ends: the kick is re-armed and the backend unwatched
+            d.kickRx = true;
+            assertStillForwards(d);
+            assertEquals(161, counters().get(RX_FRAMES));
+        }
+    }
+
     // ---- malformed TX frames: one test per attack --------------------------------------------------
 
     @Test
