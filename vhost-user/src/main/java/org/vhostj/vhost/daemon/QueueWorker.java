@@ -148,8 +148,9 @@ final class QueueWorker implements Runnable {
             // half of a spinning worker's time
             if (timeout != 0 || lastEpollEvents != 0 || now - lastEpollNanos >= EPOLL_EVERY_NANOS) {
                 n = epoll.await(timeout);
+                idleFdEvents = 0;
                 for (int i = 0; i < n; i++) dispatch(epoll.token(i), epoll.events(i));
-                lastEpollEvents = n;
+                lastEpollEvents = n - idleFdEvents;
                 lastEpollNanos = now;
             }
             if (n == 0 || hasPollWork) runPolling();
@@ -161,6 +162,12 @@ final class QueueWorker implements Runnable {
     static final long EPOLL_EVERY_NANOS = 20_000;
     private long lastEpollNanos;
     private int lastEpollEvents;
+    /**
+     * Handler fd events of the last epoll_wait that found their queue waiting for buffers (a receive queue with
+     * frames queued and an empty ring): they do not make the next pass call epoll_wait again, or the worker
+     * would spend its polling in that syscall and notice the driver's new buffers a syscall late.
+     */
+    private int idleFdEvents;
     private boolean hasPollWork;
 
     private int timeoutMillis() {
@@ -194,6 +201,7 @@ final class QueueWorker implements Runnable {
             if (q == null || q.broken) return;
             try {
                 q.handler.onFdReady((int) (token & 0xffff), events);
+                if (q.awaitingChains) idleFdEvents++;
                 flush(q);
             } catch (RuntimeException e) {
                 fault(q, "handler failed on fd event: " + e);
@@ -326,6 +334,7 @@ final class QueueWorker implements Runnable {
                 if (q.ring.hasAvailable()) {
                     q.awaitingChains = false;
                     process(q);
+                    lastEpollEvents = 1;   // its handler's fds count again: ask epoll on the next pass
                 } else if (now - q.lastWorkNanos > pollNanos) {
                     q.awaitingChains = false;
                     q.pollWindowOver = true;   // the handler's next pollChain re-arms the kick and returns null
