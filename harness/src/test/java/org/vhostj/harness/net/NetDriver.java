@@ -73,6 +73,15 @@ final class NetDriver implements AutoCloseable {
         int id = rx.ring().add(one.clear().writable(rxGpa[s], rxBufferBytes), false);
         if (id < 0) throw new IllegalStateException("RX ring full");
         rxSlotOfId[id] = s;
+        rxPostedIds.add(id);
+    }
+
+    /** RX buffer ids in the order they were made available, and in the order the device used them. */
+    final java.util.List<Integer> rxPostedIds = new java.util.ArrayList<>(), rxUsedIds = new java.util.ArrayList<>();
+
+    /** Fills the start of every RX buffer with {@code b} (what a previous frame may have left there). */
+    void scribbleRxBuffers(byte b, int bytes) {
+        for (MemorySegment m : rxBuf) m.asSlice(0, bytes).fill(b);
     }
 
     private void reclaimTx() {
@@ -118,6 +127,7 @@ final class NetDriver implements AutoCloseable {
         while (true) {
             int id = rx.ring().pollUsed();
             if (id >= 0) {
+                rxUsedIds.add(id);
                 int s = rxSlotOfId[id];
                 int len = rx.ring().usedLength();
                 byte[] out = null;

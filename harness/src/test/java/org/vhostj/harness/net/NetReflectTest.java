@@ -65,6 +65,22 @@ class NetReflectTest {
     }
 
     @Test
+    void inOrderBuffersAreUsedInPostingOrderAndAStaleHeaderIsRewritten() {
+        long features = BASIC | 1L << VirtioNet.F_MRG_RXBUF | 1L << org.vhostj.vhost.protocol.VirtioFeature.IN_ORDER;
+        try (NetDriver d = new NetDriver(sock, features, false, 2048)) {
+            assertTrue((d.features() & 1L << org.vhostj.vhost.protocol.VirtioFeature.IN_ORDER) != 0, "IN_ORDER negotiated");
+            d.scribbleRxBuffers((byte) 0x5a, 12);   // the header a previous frame left: the device must not keep any of it
+            for (int i = 0; i < 40; i++) {
+                byte[] f = NetDriver.frame(MAC, PEER, 60 + i, i);
+                d.send(f);
+                assertReflected(f, d.receive(5000));
+                assertArrayEquals(new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0}, d.lastHeader, "frame " + i + ": header without offloads, num_buffers 1");
+            }
+            assertEquals(d.rxPostedIds.subList(0, d.rxUsedIds.size()), d.rxUsedIds, "RX buffers used in the order they were made available");
+        }
+    }
+
+    @Test
     void configSpaceHoldsMacLinkUpPairsAndMtu() {
         try (NetDriver d = new NetDriver(sock, BASIC, false, 2048)) {
             byte[] c = d.config();
