@@ -103,8 +103,7 @@ final class RxPath implements QueueHandler {
         }
         long dataOff = carriesHeader ? 0 : hdrLen;
         bufs.clear();
-        if (c.count() == 1 && c.readableCount() == 0) bufs.add(c.memory(0), c.offset(0) + dataOff, room - dataOff);   // one writable buffer: the usual chain
-        else bufs.addChain(c, true, dataOff, room - dataOff);
+        bufs.addChain(c, true, dataOff, room - dataOff);
         long inChain = bufs.totalBytes();
         bufs.add(overflow, 0, overflow.byteSize());
         long n = port.receive(bufs);

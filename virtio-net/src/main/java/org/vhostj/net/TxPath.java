@@ -64,8 +64,7 @@ final class TxPath implements QueueHandler {
         if (verdict != 0) { c.increment(row, verdict == 1 ? TX_DROP_OVERSIZE : TX_DROP_BAD_HEADER); return 0; }
         frame.clear();
         long off = carriesHeader ? 0 : hdrLen;
-        if (chain.count() == 1) frame.add(chain.memory(0), chain.offset(0) + off, total - off);   // header and frame in one buffer: the usual chain
-        else if (frame.addChain(chain, false, off, total - off) != total - off) { c.increment(row, TX_DROP_BAD_HEADER); return 0; }
+        if (frame.addChain(chain, false, off, total - off) != total - off) { c.increment(row, TX_DROP_BAD_HEADER); return 0; }
         long dst = frame.macAt(carriesHeader ? hdrLen : 0), src = frame.macAt(carriesHeader ? hdrLen + 6 : 6);
         long r = port.send(frame, dst, src);
         if (r < 0) { c.increment(row, TX_DROP_BACKEND); return 0; }

@@ -228,10 +228,7 @@ final class QueueWorker implements Runnable {
             fault(q, "handler failed on a resubmitted request: " + e);
             return;
         }
-        if (!q.handler.consumesOnKick()) {   // a pulling handler starts out asking for kicks (a previous session may have left them off)
-            q.kicksWanted = true;
-            q.ring.enableKicks();
-        }
+        if (!q.handler.consumesOnKick()) q.askForKicks();   // a pulling handler starts out asking for kicks (a previous session may have left them off)
         process(q);   // buffers may have been made available before our kick fd was watched
     }
 
@@ -338,9 +335,8 @@ final class QueueWorker implements Runnable {
                 } else if (now - q.lastWorkNanos > pollNanos) {
                     q.awaitingChains = false;
                     q.pollWindowOver = true;   // the handler's next pollChain re-arms the kick and returns null
-                    q.kicksWanted = true;
                     try {
-                        if (q.ring.enableKicks()) process(q);
+                        if (q.askForKicks()) process(q);
                     } catch (RuntimeException e) {
                         fault(q, "handler failed: " + e);
                     }
@@ -394,7 +390,7 @@ final class QueueWorker implements Runnable {
         QueueHandler handler;
         EventFd kick, call, err;
         boolean enabled, broken, stopping, pending, polling;
-        /** A pulling handler's ring asks the driver for kicks (set when {@link #pollChain} found it empty). */
+        /** A pulling handler's ring asks the driver for kicks: changed only by {@link #askForKicks} and {@link #stopKicks}. */
         boolean kicksWanted;
         /** Pulled queue, busy polling: pollChain found the ring empty and the worker polls it until the window ends. */
         boolean awaitingChains;
@@ -467,7 +463,7 @@ final class QueueWorker implements Runnable {
                     pollWindowOver = false;
                     // the driver has buffers: it need not notify us while we pull them (a notification is a
                     // syscall on its side for every batch it posts; DPDK's virtio driver checks the flag per burst)
-                    if (kicksWanted) { ring.disableKicks(); kicksWanted = false; }
+                    stopKicks();
                     if (startNanos != null) startNanos[chain.head()] = System.nanoTime();
                     return chain;
                 }
@@ -483,15 +479,25 @@ final class QueueWorker implements Runnable {
                     if (!awaitingChains) {
                         awaitingChains = true;
                         lastWorkNanos = System.nanoTime();
-                        if (kicksWanted) { ring.disableKicks(); kicksWanted = false; }
+                        stopKicks();
                     }
                     return null;
                 }
                 awaitingChains = false;
                 // empty: ask for a kick, unless buffers arrived meanwhile
-                kicksWanted = true;
-                if (!ring.enableKicks()) return null;
+                if (!askForKicks()) return null;
             }
+        }
+
+        /** A pulling handler's ring: asks the driver for kicks; true if buffers came meanwhile (see {@link DeviceRing#enableKicks}). */
+        boolean askForKicks() {
+            kicksWanted = true;
+            return ring.enableKicks();
+        }
+
+        /** A pulling handler's ring: the driver need not kick (once per change, not per chain). */
+        void stopKicks() {
+            if (kicksWanted) { ring.disableKicks(); kicksWanted = false; }
         }
 
         @Override public void unpollChain() { ring.unpop(); }
