@@ -217,15 +217,9 @@ final class BlockQueue implements QueueHandler {
             statusMem.set(ValueLayout.JAVA_BYTE, statusAt, VirtioBlk.S_OK);
             return write ? 1 : (int) lengthBytes + 1;
         }
-        int slot = takeSlot();
-        if (slot < 0) return fail(statusMem, statusAt, VirtioBlk.S_IOERR);   // cannot happen: slots = max ring size
+        int slot = transferSlot(chain, write, offsetBytes, chainOffset, lengthBytes, statusMem, statusAt);
+        if (slot < 0) return fail(statusMem, statusAt, VirtioBlk.S_IOERR);
         IovecArray iov = slotIov[slot];
-        iov.clear();
-        if (chain.fillIovecs(iov, !write, chainOffset, lengthBytes) != lengthBytes) {   // more segments than seg_max
-            putSlot(slot);
-            return fail(statusMem, statusAt, VirtioBlk.S_IOERR);
-        }
-        fillSlot(slot, chain.head(), write ? WRITE : READ, lengthBytes, offsetBytes, statusMem, statusAt);
         if (!ring.prepare(write ? IoUring.OP_WRITEV : IoUring.OP_READV, imageFd, offsetBytes, iov.segment().address(), iov.count(), rwFlags, slot)) {
             releaseSlot(slot);
             return fail(statusMem, statusAt, VirtioBlk.S_IOERR);
@@ -236,15 +230,8 @@ final class BlockQueue implements QueueHandler {
     /** SYNC engine, a large transfer: a helper of the copy pool moves the data; {@link #reapPool} completes it. */
     private int pooled(DescriptorChain chain, boolean write, long offsetBytes, long chainOffset, long lengthBytes, int rwFlags,
                        MemorySegment statusMem, long statusAt) {
-        int slot = takeSlot();
-        if (slot < 0) return fail(statusMem, statusAt, VirtioBlk.S_IOERR);   // cannot happen: slots = max ring size
-        IovecArray iov = slotIov[slot];
-        iov.clear();
-        if (chain.fillIovecs(iov, !write, chainOffset, lengthBytes) != lengthBytes) {   // more segments than seg_max
-            putSlot(slot);
-            return fail(statusMem, statusAt, VirtioBlk.S_IOERR);
-        }
-        fillSlot(slot, chain.head(), write ? WRITE : READ, lengthBytes, offsetBytes, statusMem, statusAt);
+        int slot = transferSlot(chain, write, offsetBytes, chainOffset, lengthBytes, statusMem, statusAt);
+        if (slot < 0) return fail(statusMem, statusAt, VirtioBlk.S_IOERR);
         if (write) {
             poolWrites++;
             slotSeq[slot] = ++writeSeq;
@@ -317,6 +304,24 @@ final class BlockQueue implements QueueHandler {
     }
 
     // ---- slots and memory pins ----------------------------------------------------------------------
+
+    /**
+     * A slot holding a read or write: its iovecs cover the chain's data part. -1 when no slot is free (cannot
+     * happen: slots = max ring size) or the data has more segments than seg_max; the caller fails the request.
+     */
+    private int transferSlot(DescriptorChain chain, boolean write, long offsetBytes, long chainOffset, long lengthBytes,
+                             MemorySegment statusMem, long statusAt) {
+        int slot = takeSlot();
+        if (slot < 0) return -1;
+        IovecArray iov = slotIov[slot];
+        iov.clear();
+        if (chain.fillIovecs(iov, !write, chainOffset, lengthBytes) != lengthBytes) {
+            putSlot(slot);
+            return -1;
+        }
+        fillSlot(slot, chain.head(), write ? WRITE : READ, lengthBytes, offsetBytes, statusMem, statusAt);
+        return slot;
+    }
 
     private int takeSlot() { return freeCount == 0 ? -1 : free[--freeCount]; }
 

@@ -395,22 +395,25 @@ public final class FuseServer implements AutoCloseable {
         if (error != 0) bodyBytes = 0;
         if (c.writableBytes() < OUT_HEADER_SIZE) return 0;
         if (OUT_HEADER_SIZE + bodyBytes > c.writableBytes()) { error = -EIO; bodyBytes = 0; }
-        long total = OUT_HEADER_SIZE + bodyBytes;
-        out.set(LE_INT, OUT_LEN_OFFSET, (int) total);
-        out.set(LE_INT, OUT_ERROR_OFFSET, error);
-        out.set(LE_LONG, OUT_UNIQUE_OFFSET, unique);
+        long total = fillOutHeader(unique, error, bodyBytes);
         c.writeTo(0, out, 0, total);
         return (int) total;
     }
 
     /** Writes only the out header; {@code bodyBytes} of body are already in the chain after it (READ). */
     private int replyHeader(DescriptorChain c, long unique, int error, long bodyBytes) {
+        long total = fillOutHeader(unique, error, bodyBytes);
+        c.writeTo(0, out, 0, OUT_HEADER_SIZE);
+        return (int) total;
+    }
+
+    /** Fills the fuse_out_header at the start of {@code out}; returns the reply's total length. */
+    private long fillOutHeader(long unique, int error, long bodyBytes) {
         long total = OUT_HEADER_SIZE + bodyBytes;
         out.set(LE_INT, OUT_LEN_OFFSET, (int) total);
         out.set(LE_INT, OUT_ERROR_OFFSET, error);
         out.set(LE_LONG, OUT_UNIQUE_OFFSET, unique);
-        c.writeTo(0, out, 0, OUT_HEADER_SIZE);
-        return (int) total;
+        return total;
     }
 
     @Override
