@@ -62,6 +62,10 @@ public final class NetBench {
                 }
             }
         }
+        if (!onPath("dpdk-testpmd")) {   // both net_vhost and virtio_user are testpmd
+            System.err.println("vhost-perf net: dpdk-testpmd is missing (apt-get install dpdk-dev)");
+            System.exit(2);
+        }
         Path work = Files.createTempDirectory("vhostj-netbench");
         List<String> table = new ArrayList<>();
         System.out.printf(Locale.ROOT, "net bench: %d s per run, %d interleaved reps, ours with --poll-us %d; logs in %s%n", seconds, reps, pollUs, work);
@@ -100,17 +104,21 @@ public final class NetBench {
             }
         }
         System.out.println();
-        System.out.printf(Locale.ROOT, "%-26s %6s %12s %12s %7s %12s %12s %7s %7s   %s%n", "frontend / direction", "bytes", "ours best", "DPDK best", "ratio",
-                "ours median", "DPDK median", "ratio", "paired", "all runs ours | DPDK");
+        System.out.printf(Locale.ROOT, "%-26s %6s %12s %12s %7s %12s %12s %7s %7s %11s %6s   %s%n", "frontend / direction", "bytes", "ours best", "DPDK best", "ratio",
+                "ours median", "DPDK median", "ratio", "paired", "paired 95%", "ahead", "all runs ours | DPDK");
         for (String l : table) System.out.println(l);
-        System.out.println("(best and median of the interleaved runs after a " + WARMUP_SECONDS + " s warm-up of ours, which runs pinned to CPU 1 like net_vhost's forwarding lcore; virtio_user rows: testpmd's port totals / forwarding time; harness rows: frames/s each way; ratio = ours / DPDK net_vhost; paired = median of ours / DPDK over runs next to each other in time)");
+        System.out.println("(best and median of the interleaved runs after a " + WARMUP_SECONDS + " s warm-up of ours, which runs pinned to CPU 1 like net_vhost's forwarding lcore; virtio_user rows: testpmd's port totals / forwarding time; harness rows: frames/s each way; ratio = ours / DPDK net_vhost; paired = median of ours / DPDK over runs next to each other in time, with its distribution-free 95% interval (order statistics; needs 6 reps) and the pairs ours won)");
     }
 
     private static String row(String name, int size, List<Double> ours, List<Double> peer) {
         double a = ours.stream().max(Comparator.naturalOrder()).orElse(0.0), b = peer.stream().max(Comparator.naturalOrder()).orElse(0.0);
         double am = median(ours), bm = median(peer);
-        return String.format(Locale.ROOT, "%-26s %6d %12.0f %12.0f %7.2f %12.0f %12.0f %7.2f %7.2f   %s | %s", name, size, a, b, b > 0 ? a / b : 0,
-                am, bm, bm > 0 ? am / bm : 0, pairedRatio(ours, peer), fmt(ours), fmt(peer));
+        List<Double> ratios = pairedRatios(ours, peer);
+        double[] ci = medianInterval(ratios);
+        long ahead = ratios.stream().filter(r -> r > 1).count();
+        return String.format(Locale.ROOT, "%-26s %6d %12.0f %12.0f %7.2f %12.0f %12.0f %7.2f %7.2f %11s %6s   %s | %s", name, size, a, b, b > 0 ? a / b : 0,
+                am, bm, bm > 0 ? am / bm : 0, median(ratios), ci == null ? "-" : String.format(Locale.ROOT, "%.2f-%.2f", ci[0], ci[1]),
+                ahead + "/" + ratios.size(), fmt(ours), fmt(peer));
     }
 
     /**
@@ -118,10 +126,29 @@ public final class NetBench {
      * interleaving puts them back to back): on these hosts a run's rate moves 2-3x with where the hypervisor
      * puts the two vCPUs, and a pair mostly shares that state, which the best and median of each side do not.
      */
-    static double pairedRatio(List<Double> ours, List<Double> peer) {
+    static List<Double> pairedRatios(List<Double> ours, List<Double> peer) {
         List<Double> r = new ArrayList<>();
         for (int i = 0; i < Math.min(ours.size(), peer.size()); i++) if (peer.get(i) > 0) r.add(ours.get(i) / peer.get(i));
-        return median(r);
+        return r;
+    }
+
+    /**
+     * A distribution-free interval of at least 95% for the median of {@code v}: the k-th smallest and k-th
+     * largest values, k the largest with P(Binomial(n, 1/2) < k) <= 2.5%. It assumes nothing about the
+     * (bimodal) spread of the runs, only that pairs are independent; null below 6 values (no such k).
+     */
+    static double[] medianInterval(List<Double> v) {
+        int n = v.size();
+        double tail = 0, term = Math.pow(0.5, n);   // P(X = 0)
+        int k = 0;
+        while (k < n / 2 && tail + term <= 0.025) {   // P(X <= k) still within the tail: the (k+1)-th value bounds it
+            tail += term;
+            k++;
+            term = term * (n - k + 1) / k;
+        }
+        if (k == 0) return null;
+        List<Double> s = v.stream().sorted().toList();
+        return new double[] {s.get(k - 1), s.get(n - k)};
     }
 
     static double median(List<Double> v) {
@@ -254,6 +281,13 @@ public final class NetBench {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();
         return new Proc(name, p, prefix, null);
+    }
+
+    private static boolean onPath(String program) {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) return true;
+        }
+        return false;
     }
 
     private static void awaitSocket(Proc p, Path sock) throws Exception {
