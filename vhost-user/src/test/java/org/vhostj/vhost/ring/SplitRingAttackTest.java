@@ -26,7 +26,7 @@ class SplitRingAttackTest {
         guest = new TestGuest(1 << 20);
         drv = new TestSplitDriver(guest, SIZE);
         mem = guest.guestMemory();
-        ring = new SplitRing(new RingAddresses(SIZE, drv.descGpa, drv.availGpa, drv.usedGpa, 0, false), false, true, 0);
+        ring = new SplitRing(drv.addresses(), false, true, 0);
         assertTrue(ring.attach(mem));
         buf = guest.alloc(64 * 1024, 4096);
     }
@@ -102,7 +102,7 @@ class SplitRingAttackTest {
         try (TestGuest big = new TestGuest(1 << 20)) {
             big.addRegion(1L << 32, 3L << 30);
             TestSplitDriver d = new TestSplitDriver(big, SIZE);
-            SplitRing r = new SplitRing(new RingAddresses(SIZE, d.descGpa, d.availGpa, d.usedGpa, 0, false), false, true, 0);
+            SplitRing r = new SplitRing(d.addresses(), false, true, 0);
             assertTrue(r.attach(big.guestMemory()));
             d.desc(0, 1L << 32, 0xa000_0000L, DESC_F_WRITE | DESC_F_NEXT, 1);
             d.desc(1, 1L << 32, 0xa000_0000L, DESC_F_WRITE, 0);
@@ -204,7 +204,7 @@ class SplitRingAttackTest {
         try {
             two.addRegion(1 << 20, 1 << 20);
             TestSplitDriver d = new TestSplitDriver(two, SIZE);
-            SplitRing r = new SplitRing(new RingAddresses(SIZE, d.descGpa, d.availGpa, d.usedGpa, 0, false), false, true, 0);
+            SplitRing r = new SplitRing(d.addresses(), false, true, 0);
             assertTrue(r.attach(two.guestMemory()));
             d.desc(0, (1 << 20) - 100, 300, DESC_F_WRITE, 0);
             d.publish(0);

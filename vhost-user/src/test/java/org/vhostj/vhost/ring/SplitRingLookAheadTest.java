@@ -26,7 +26,7 @@ class SplitRingLookAheadTest {
     void setUp() {
         guest = new TestGuest(1 << 20);
         drv = new TestSplitDriver(guest, SIZE);
-        ring = new SplitRing(new RingAddresses(SIZE, drv.descGpa, drv.availGpa, drv.usedGpa, 0, false), false, true, 0);
+        ring = new SplitRing(drv.addresses(), false, true, 0);
         assertTrue(ring.attach(guest.guestMemory()));
         buf = guest.alloc(SIZE * 256L, 4096);
     }

@@ -31,7 +31,7 @@ class SplitRingNotificationTest {
     void tearDown() { guest.close(); }
 
     private SplitRing ring(boolean eventIdx, int base) {
-        SplitRing r = new SplitRing(new RingAddresses(SIZE, drv.descGpa, drv.availGpa, drv.usedGpa, 0, false), eventIdx, true, base);
+        SplitRing r = new SplitRing(drv.addresses(), eventIdx, true, base);
         assertTrue(r.attach(guest.guestMemory()));
         return r;
     }

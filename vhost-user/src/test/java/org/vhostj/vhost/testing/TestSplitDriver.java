@@ -28,6 +28,11 @@ public final class TestSplitDriver {
         used = guest.at(usedGpa, usedSize(size));
     }
 
+    /** Where this driver's ring lies, as SET_VRING_ADDR would tell the device (no dirty log). */
+    public org.vhostj.vhost.ring.RingAddresses addresses() {
+        return new org.vhostj.vhost.ring.RingAddresses(size, descGpa, availGpa, usedGpa, 0, false);
+    }
+
     public void desc(int i, long addr, long len, int flags, int next) {
         long at = (long) i * DESC_SIZE;
         desc.set(LE_LONG, at, addr);
