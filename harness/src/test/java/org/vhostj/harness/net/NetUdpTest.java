@@ -3,16 +3,26 @@ package org.vhostj.harness.net;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.vhostj.net.NetCounters.Counter.*;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.vhostj.net.FrameBuffers;
 import org.vhostj.net.Macs;
 import org.vhostj.net.NetDaemon;
 import org.vhostj.net.NetDevice;
+import org.vhostj.net.backend.NetPort;
 import org.vhostj.net.backend.UdpBackend;
 import org.vhostj.vhost.daemon.Daemon;
 import org.vhostj.vhost.daemon.DaemonOptions;
@@ -61,6 +71,74 @@ class NetUdpTest {
                 assertEquals(30, db.counters().get(RX_FRAMES));
                 assertEquals(30, da.counters().get(RX_FRAMES));
             }
+        }
+    }
+
+    /** An IPv4/UDP frame of flow {@code flow} (its source port) carrying {@code seq}. */
+    private static byte[] udpFrame(int flow, int seq) {
+        ByteBuffer f = ByteBuffer.allocate(64);
+        f.put(new byte[] {2, 0, 0, 0, 0, (byte) 0xbb, 2, 0, 0, 0, 0, (byte) 0xaa}).putShort((short) 0x0800);
+        f.put((byte) 0x45).put((byte) 0).putShort((short) 50).putInt(0).put((byte) 64).put((byte) 17).putShort((short) 0);
+        f.putInt(0x0a00_0001).putInt(0x0a00_0002);                       // 10.0.0.1 -> 10.0.0.2
+        f.putShort((short) (10_000 + flow)).putShort((short) 4789).putShort((short) 30).putShort((short) 0);
+        f.putInt(flow).putInt(seq);                                      // at 42 and 46
+        return f.array();
+    }
+
+    /**
+     * Several queue pairs: datagrams are spread over the pairs whose receive queues run, by flow, so a flow's
+     * frames come in order on one pair; a pair that stops receiving gets no more.
+     */
+    @Test
+    void flowsSpreadOverTheReceivingPairsAndEachStaysOnOne() throws Exception {
+        int pa = freePort(), pb = freePort();
+        NetDevice d = NetDaemon.createDevice("udp:127.0.0.1:" + pb + ",127.0.0.1:" + pa, Macs.format(B), 2, 1500);
+        UdpBackend udp = (UdpBackend) d.backendForTests();
+        ValueLayout.OfInt beInt = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+        try (DatagramSocket peer = new DatagramSocket(pa, InetAddress.getLoopbackAddress());
+             Arena arena = Arena.ofConfined();
+             FrameBuffers into = new FrameBuffers(4)) {
+            MemorySegment buf = arena.allocate(2048);
+            List<NetPort> ports = List.of(udp.port(0), udp.port(1));
+            ports.forEach(NetPort::rxStarted);
+            int flows = 16, each = 5;
+            Map<Integer, Integer> pairOf = new HashMap<>(), nextSeq = new HashMap<>();
+            for (int round = 0; round < 2; round++) {
+                for (int s = 0; s < each; s++) {
+                    for (int f = 0; f < flows; f++) {
+                        byte[] fr = udpFrame(f, round * each + s);
+                        peer.send(new DatagramPacket(fr, fr.length, InetAddress.getLoopbackAddress(), pb));
+                    }
+                }
+                int got = 0;
+                long deadline = System.nanoTime() + 5_000_000_000L;
+                while (got < flows * each && System.nanoTime() < deadline) {
+                    for (int p = 0; p < ports.size(); p++) {
+                        into.clear().add(buf, 0, buf.byteSize());
+                        if (ports.get(p).receive(into) < 0) continue;
+                        got++;
+                        int flow = buf.get(beInt, 42), seq = buf.get(beInt, 46);
+                        if (round == 0) {
+                            Integer first = pairOf.putIfAbsent(flow, p);
+                            assertEquals(first == null ? p : first, p, "flow " + flow + " changed pairs");
+                        } else {
+                            assertEquals(0, p, "pair 1 stopped receiving, yet flow " + flow + " came on it");
+                        }
+                        assertEquals(nextSeq.getOrDefault(flow, 0), seq, "flow " + flow + " out of order");
+                        nextSeq.put(flow, seq + 1);
+                    }
+                    Thread.onSpinWait();
+                }
+                assertEquals(flows * each, got, "every datagram delivered");
+                if (round == 0) {
+                    assertEquals(flows, pairOf.size());
+                    assertTrue(pairOf.containsValue(0) && pairOf.containsValue(1), "flows on both pairs: " + pairOf);
+                    udp.port(1).rxStopped();
+                }
+            }
+            assertEquals(0, udp.receiveDrops());
+        } finally {
+            udp.close();
         }
     }
 }

@@ -32,9 +32,11 @@ import org.vhostj.sys.EventFd;
  * netty epoll {@link EpollDatagramChannel} on its own one-thread event loop.
  * <ul>
  *   <li>Receive: the event loop checks each datagram (from the configured peer only, 14..MTU+18 bytes) and
- *   hands it to queue pair 0 through a bounded single-producer single-consumer ring of {@value #RING}
- *   buffers and an eventfd the pair's worker watches; the worker copies it into guest memory. A full ring
- *   drops (counted in {@link #receiveDrops()}).</li>
+ *   hands it to one of the queue pairs whose receive queue runs, chosen by a hash of its flow (IP addresses,
+ *   protocol and ports; MAC addresses for other frames), so one flow stays on one pair and in order, through
+ *   that pair's bounded single-producer single-consumer ring of {@value #RING} buffers and an eventfd its
+ *   worker watches; the worker copies it into guest memory. Before any receive queue runs, frames wait on
+ *   pair 0. A full ring drops (counted in {@link #receiveDrops()}).</li>
  *   <li>Send: any pair's worker copies the frame from guest memory into a pooled direct buffer and writes it
  *   on the channel (netty hands it to the event loop); a channel over its write high-water mark refuses it
  *   (EAGAIN: the device counts a backend drop).</li>
@@ -49,12 +51,10 @@ public final class UdpBackend implements NetBackend {
     private final int pairs, maxFrame;
     private final EventLoopGroup group;
     private final Channel channel;
-    private final EventFd wake = EventFd.create();
-    private final AtomicReferenceArray<ByteBuf> ring = new AtomicReferenceArray<>(RING);
-    /** Written by the event loop (producer) and the worker (consumer) respectively; release/acquire pairs. */
-    private final AtomicLong head = new AtomicLong(), tail = new AtomicLong();
     private final AtomicLong receiveDrops = new AtomicLong();
     private final Port[] ports;
+    /** The pairs whose receive queues run (an immutable array, replaced by the workers, read by the event loop). */
+    private volatile int[] receivers = new int[0];
 
     private UdpBackend(InetSocketAddress local, InetSocketAddress remote, int pairs, int maxFrame) {
         this.local = local;
@@ -62,6 +62,8 @@ public final class UdpBackend implements NetBackend {
         this.pairs = pairs;
         this.maxFrame = maxFrame;
         if (!Epoll.isAvailable()) throw new IllegalArgumentException("netty epoll is not available: " + Epoll.unavailabilityCause());
+        ports = new Port[pairs];   // before the bind: the event loop hands datagrams to them from then on
+        for (int p = 0; p < pairs; p++) ports[p] = new Port(p);
         group = new MultiThreadIoEventLoopGroup(1, (java.util.concurrent.ThreadFactory) r -> Thread.ofPlatform().daemon(true).name("vhostj-udp").unstarted(r), EpollIoHandler.newFactory());
         try {
             channel = new Bootstrap().group(group).channel(EpollDatagramChannel.class)
@@ -69,12 +71,10 @@ public final class UdpBackend implements NetBackend {
                     .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
                     .handler(new Inbound()).bind(local).syncUninterruptibly().channel();
         } catch (RuntimeException e) {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-            wake.close();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            for (Port p : ports) p.close();
             throw new IllegalArgumentException("udp: cannot bind " + local + ": " + e.getMessage(), e);
         }
-        ports = new Port[pairs];
-        for (int p = 0; p < pairs; p++) ports[p] = new Port(p == 0);
         log.info("udp backend: {} <-> {}", channel.localAddress(), remote);
     }
 
@@ -116,14 +116,45 @@ public final class UdpBackend implements NetBackend {
     public void close() {
         channel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
-        for (long i = head.get(); i != tail.get(); i++) {
-            ByteBuf b = ring.getAndSet((int) (i & (RING - 1)), null);
-            if (b != null) b.release();
-        }
-        wake.close();
+        for (Port p : ports) p.close();
     }
 
-    /** The event loop's receive side: check, then hand over to pair 0's worker. */
+    /** Pair {@code pair}'s receive queue started (true) or stopped taking frames. */
+    private synchronized void setReceiving(int pair, boolean on) {
+        int[] r = receivers;
+        boolean has = java.util.Arrays.stream(r).anyMatch(x -> x == pair);
+        if (on == has) return;
+        receivers = on ? java.util.stream.IntStream.concat(java.util.Arrays.stream(r), java.util.stream.IntStream.of(pair)).sorted().toArray()
+                : java.util.Arrays.stream(r).filter(x -> x != pair).toArray();
+    }
+
+    /**
+     * A hash of the frame's flow: IPv4 or IPv6 addresses, protocol and (TCP, UDP, unfragmented) ports;
+     * the two MAC addresses for anything else. Equal for every frame of a flow, so its frames keep their order.
+     */
+    static int flowHash(ByteBuf b) {
+        int at = b.readerIndex(), len = b.readableBytes();
+        int type = b.getUnsignedShort(at + 12);
+        int h;
+        if (type == 0x0800 && len >= 34) {
+            int ihl = (b.getByte(at + 14) & 0x0f) * 4, proto = b.getUnsignedByte(at + 23);
+            h = b.getInt(at + 26) * 31 + b.getInt(at + 30);
+            h = h * 31 + proto;
+            boolean fragment = (b.getUnsignedShort(at + 20) & 0x3fff) != 0;
+            if ((proto == 6 || proto == 17) && !fragment && ihl >= 20 && len >= 14 + ihl + 4) h = h * 31 + b.getInt(at + 14 + ihl);
+        } else if (type == 0x86dd && len >= 54) {
+            h = b.getUnsignedByte(at + 20);
+            for (int i = 22; i < 54; i += 4) h = h * 31 + b.getInt(at + i);
+            int next = b.getUnsignedByte(at + 20);
+            if ((next == 6 || next == 17) && len >= 58) h = h * 31 + b.getInt(at + 54);
+        } else {
+            h = b.getInt(at) * 31 + b.getInt(at + 4);
+            h = h * 31 + b.getInt(at + 8);
+        }
+        return h ^ (h >>> 16);
+    }
+
+    /** The event loop's receive side: check, then hand over to the worker of the flow's pair. */
     private final class Inbound extends SimpleChannelInboundHandler<DatagramPacket> {
         Inbound() { super(false); }
 
@@ -131,16 +162,17 @@ public final class UdpBackend implements NetBackend {
         protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket p) {
             ByteBuf b = p.content();
             int len = b.readableBytes();
-            long t = tail.get();
-            if (!p.sender().equals(remote) || len < 14 || len > maxFrame || t - head.getAcquire() == RING) {
+            if (!p.sender().equals(remote) || len < 14 || len > maxFrame) {
                 receiveDrops.incrementAndGet();
                 b.release();
                 return;
             }
-            boolean wasEmpty = t == head.getAcquire();
-            ring.setPlain((int) (t & (RING - 1)), b);
-            tail.setRelease(t + 1);   // release: the slot is written before the worker can see it
-            if (wasEmpty) wake.signal();
+            int[] r = receivers;
+            Port to = ports[r.length == 0 ? 0 : r[Integer.remainderUnsigned(flowHash(b), r.length)]];
+            if (!to.offer(b)) {
+                receiveDrops.incrementAndGet();
+                b.release();
+            }
         }
 
         @Override
@@ -150,11 +182,25 @@ public final class UdpBackend implements NetBackend {
     }
 
     final class Port implements NetPort {
-        private final boolean receives;
+        private final int pair;
+        private final EventFd wake = EventFd.create();
+        private final AtomicReferenceArray<ByteBuf> ring = new AtomicReferenceArray<>(RING);
+        /** Written by the event loop (producer) and the worker (consumer) respectively; release/acquire pairs. */
+        private final AtomicLong head = new AtomicLong(), tail = new AtomicLong();
 
-        Port(boolean receives) { this.receives = receives; }
+        Port(int pair) { this.pair = pair; }
 
-        @Override public int rxFd() { return receives ? wake.fd() : -1; }
+        /** Event loop: queues a datagram for this pair's worker; false when the ring is full. */
+        boolean offer(ByteBuf b) {
+            long t = tail.get(), h = head.getAcquire();
+            if (t - h == RING) return false;
+            ring.setPlain((int) (t & (RING - 1)), b);
+            tail.setRelease(t + 1);   // release: the slot is written before the worker can see it
+            if (t == h) wake.signal();
+            return true;
+        }
+
+        @Override public int rxFd() { return wake.fd(); }
 
         @Override
         public long receive(FrameBuffers into) {
@@ -182,6 +228,19 @@ public final class UdpBackend implements NetBackend {
             b.writerIndex(len);
             channel.writeAndFlush(new DatagramPacket(b, remote), channel.voidPromise());
             return len;
+        }
+
+        @Override public void rxStarted() { setReceiving(pair, true); }
+
+        @Override public void rxStopped() { setReceiving(pair, false); }
+
+        /** After the channel closed (no producer left): frees what is still queued. */
+        void close() {
+            for (long i = head.get(); i != tail.get(); i++) {
+                ByteBuf b = ring.getAndSet((int) (i & (RING - 1)), null);
+                if (b != null) b.release();
+            }
+            wake.close();
         }
     }
 }
