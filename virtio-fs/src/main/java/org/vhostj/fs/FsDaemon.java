@@ -42,7 +42,7 @@ public final class FsDaemon extends DaemonCommand {
     boolean xattr;
 
     @Option(names = "--thread-pool-size", paramLabel = "N", order = 15,
-            description = "accepted for virtiofsd compatibility; requests run inline on each queue's worker thread (virtiofsd's default, 0), one worker per request queue")
+            description = "threads that serve the request queues' requests, so one that blocks does not hold up the others (default: ${DEFAULT-VALUE}: each request queue's requests run in order on its worker thread, as virtiofsd's 0)")
     int threadPoolSize = 0;
 
     @Option(names = "--sandbox", paramLabel = "MODE", order = 16,
@@ -66,7 +66,7 @@ public final class FsDaemon extends DaemonCommand {
             throw new UsageException("--cache", "auto, always, never or metadata, not " + cache);
         }
         if (numQueues < 1 || numQueues > 64) throw new UsageException("--num-queues", "1..64, not " + numQueues);
-        if (threadPoolSize < 0) throw new UsageException("--thread-pool-size", "must be 0 or more, not " + threadPoolSize);
+        if (threadPoolSize < 0 || threadPoolSize > 1024) throw new UsageException("--thread-pool-size", "0..1024, not " + threadPoolSize);
         if (tag != null) {
             int n = tag.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
             if (n == 0 || n > FsDevice.TAG_SIZE || tag.indexOf('\n') >= 0) throw new UsageException("--tag", "1..36 bytes without newline: " + tag);
@@ -83,7 +83,6 @@ public final class FsDaemon extends DaemonCommand {
                 throw new UsageException("--sandbox", sandbox + " needs root (CAP_SYS_ADMIN / CAP_SYS_CHROOT); use --sandbox none");
             }
         }
-        if (threadPoolSize > 0) log.info("--thread-pool-size {}: requests run inline on the queue workers ({} request queue(s))", threadPoolSize, numQueues);
         // Namespace mode: re-exec inside a private mount namespace first (a JVM cannot unshare its mount
         // namespace for all of its threads); does not return unless already inside one.
         if (sandboxMode == Sandbox.Mode.NAMESPACE) Sandbox.enterMountNamespace();
@@ -92,14 +91,15 @@ public final class FsDaemon extends DaemonCommand {
             Sandbox.dropSupplementaryGroups();  // CVE-2022-0358: no group of ours may leak into guest-created files
         }
         fs = new PassthroughFs(sharedDir, new FsConfig(mode, readonly, xattr));
-        return new FsDevice(fs, tag, numQueues);
+        return new FsDevice(fs, tag, numQueues, threadPoolSize);
     }
 
     @Override
     protected void started(Daemon daemon) {
         Sandbox.enter(sandboxMode);
-        log.info("sharing {} ({} cache{}{}), sandbox {}", sharedDir, cache, readonly ? ", read-only" : "", xattr ? ", xattr" : "",
-                sandboxMode.name().toLowerCase(java.util.Locale.ROOT));
+        log.info("sharing {} ({} cache{}{}), sandbox {}, {}", sharedDir, cache, readonly ? ", read-only" : "", xattr ? ", xattr" : "",
+                sandboxMode.name().toLowerCase(java.util.Locale.ROOT),
+                threadPoolSize > 0 ? "requests on " + threadPoolSize + " pool threads" : "requests on the queue workers");
     }
 
     public static void main(String[] args) { System.exit(DaemonCommand.execute(new FsDaemon(), args)); }

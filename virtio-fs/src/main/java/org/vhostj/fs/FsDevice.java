@@ -31,9 +31,18 @@ public final class FsDevice implements VirtioDevice {
     private final FuseSession session = new FuseSession();
     private final int requestQueues;
     private final MemorySegment config;
+    /** Runs the request queues' requests with --thread-pool-size; null: each on its queue's worker. */
+    private final RequestPool pool;
 
-    /** Takes ownership of {@code fs}. {@code tag}: null for none (CONFIG not offered). */
-    public FsDevice(PassthroughFs fs, String tag, int requestQueues) {
+    /** Takes ownership of {@code fs}. {@code tag}: null for none (CONFIG not offered). Requests run on the queue workers. */
+    public FsDevice(PassthroughFs fs, String tag, int requestQueues) { this(fs, tag, requestQueues, 0); }
+
+    /**
+     * As {@link #FsDevice(PassthroughFs, String, int)}, with the request queues' requests on a pool of
+     * {@code threadPoolSize} threads (0: each on its queue's worker thread).
+     */
+    public FsDevice(PassthroughFs fs, String tag, int requestQueues, int threadPoolSize) {
+        if (threadPoolSize < 0) throw new IllegalArgumentException("thread pool size must be 0 or more: " + threadPoolSize);
         if (requestQueues < 1 || requestQueues > 255) throw new IllegalArgumentException("request queues 1..255: " + requestQueues);
         this.fs = fs;
         this.requestQueues = requestQueues;
@@ -46,6 +55,7 @@ public final class FsDevice implements VirtioDevice {
             MemorySegment.copy(t, 0, config, ValueLayout.JAVA_BYTE, 0, t.length);
             config.set(ValueLayout.JAVA_INT_UNALIGNED, TAG_SIZE, requestQueues);
         }
+        pool = threadPoolSize > 0 ? new RequestPool(fs, session, threadPoolSize) : null;
     }
 
     public PassthroughFs fileSystem() { return fs; }
@@ -70,6 +80,7 @@ public final class FsDevice implements VirtioDevice {
 
     @Override
     public QueueHandler startQueue(int queueIndex, QueueContext ctx) {
+        if (pool != null && queueIndex > 0) return pool.queue(ctx);   // the hiprio queue (FORGET) stays inline
         FuseServer server = new FuseServer(fs, session);
         return new QueueHandler() {
             @Override
@@ -92,5 +103,8 @@ public final class FsDevice implements VirtioDevice {
     }
 
     @Override
-    public void close() { fs.close(); }
+    public void close() {
+        if (pool != null) pool.close();
+        fs.close();
+    }
 }

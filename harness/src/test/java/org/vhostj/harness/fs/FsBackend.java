@@ -39,7 +39,8 @@ final class FsBackend implements AutoCloseable {
 
     /**
      * Starts {@code kind} sharing {@code shared}, with its socket and log in {@code runDir}. Extra
-     * options ({@code xattr}, {@code readonly}, {@code sandbox=MODE} for ours; default namespace) are
+     * options ({@code xattr}, {@code readonly}, {@code threads=N} (thread pool size, default 0), {@code sandbox=MODE}
+     * for ours; default namespace) are
      * given by name and translated per backend.
      * Skips the test (assumption) when our daemon is not on the class path yet.
      */
@@ -48,10 +49,11 @@ final class FsBackend implements AutoCloseable {
         Path log = runDir.resolve(kind.name().toLowerCase() + ".log");
         List<String> opts = List.of(options);
         List<String> cmd = new ArrayList<>();
+        String threads = opts.stream().filter(o -> o.startsWith("threads=")).map(o -> o.substring(8)).findFirst().orElse("0");
         if (kind == Kind.VIRTIOFSD) {
             HostPackages.require(Virtiofsd.BINARY, "qemu-system-common");
             cmd.addAll(List.of(Virtiofsd.BINARY, "--socket-path=" + socket, "-o", "source=" + shared, "-o", "cache=auto",
-                    "-o", "sandbox=chroot", "--thread-pool-size=0"));
+                    "-o", "sandbox=chroot", "--thread-pool-size=" + threads));
             if (opts.contains("xattr")) cmd.addAll(List.of("-o", "xattr"));
             if (opts.contains("readonly")) cmd.addAll(List.of("-o", "readonly"));
         } else {
@@ -61,7 +63,7 @@ final class FsBackend implements AutoCloseable {
             if (opts.contains("readonly")) cmd.add("--readonly");
             // the escape suite runs ours without a sandbox: its confinement must not rest on one
             String sandbox = opts.stream().filter(o -> o.startsWith("sandbox=")).map(o -> o.substring(8)).findFirst().orElse("namespace");
-            cmd.addAll(List.of("--sandbox", sandbox));
+            cmd.addAll(List.of("--sandbox", sandbox, "--thread-pool-size", threads));
         }
         List<String> shown = cmd.stream().map(a -> a.length() > 120 ? a.substring(0, 40) + "..." : a).toList();
         System.out.println("BACKEND " + kind + ": " + String.join(" ", shown));

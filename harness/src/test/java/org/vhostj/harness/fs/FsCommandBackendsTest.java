@@ -22,16 +22,17 @@ import org.vhostj.vhost.testing.HostPackages;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class FsCommandBackendsTest {
-    @ParameterizedTest(name = "{0} {1}")
+    @ParameterizedTest(name = "{0} {1} thread pool {2}")
     @CsvSource({
-        "VIRTIOFSD,metadata", "VIRTIOFSD,seqwrite", "VIRTIOFSD,seqread", "VIRTIOFSD,randread",
-        "OURS,metadata", "OURS,seqwrite", "OURS,seqread", "OURS,randread"})
-    void fsCommandWorkloadPassesAndLeavesTheShareEmpty(Kind kind, String workload) throws Exception {
+        "VIRTIOFSD,metadata,0", "VIRTIOFSD,seqwrite,0", "VIRTIOFSD,seqread,0", "VIRTIOFSD,randread,0",
+        "OURS,metadata,0", "OURS,seqwrite,0", "OURS,seqread,0", "OURS,randread,0",
+        "OURS,metadata,4", "OURS,seqwrite,4", "OURS,randread,4"})
+    void fsCommandWorkloadPassesAndLeavesTheShareEmpty(Kind kind, String workload, int threads) throws Exception {
         HostPackages.assumeSlowTestsEnabled();
         Path run = FsBackend.tempRoot("cmd");
         try {
             Path shared = Files.createDirectory(run.resolve("shared"));
-            try (FsBackend b = FsBackend.start(kind, shared, run)) {
+            try (FsBackend b = FsBackend.start(kind, shared, run, "threads=" + threads)) {
                 String bs = workload.equals("randread") || workload.equals("metadata") ? "4k" : "128k";
                 int rc = VhostHarness.execute("fs", "--socket", b.socket.toString(), "--workload", workload, "--bs", bs, "--iodepth", "8",
                         "--file-size", "8m", "--runtime", "0.7", "--verify", "--queue-size", "128", "--region-size", "32m", "-q",
@@ -48,11 +49,12 @@ class FsCommandBackendsTest {
     }
 
     /** --hostile (malformed vhost-user messages and chains, a fresh connection each): ours survives and serves. */
-    @Test
-    void fsHostileModeAgainstOurs() throws Exception {
+    @ParameterizedTest(name = "thread pool {0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {0, 4})
+    void fsHostileModeAgainstOurs(int threads) throws Exception {
         HostPackages.assumeSlowTestsEnabled();
         Path run = FsBackend.tempRoot("hostile");
-        try (FsBackend b = FsBackend.start(Kind.OURS, Files.createDirectory(run.resolve("shared")), run)) {
+        try (FsBackend b = FsBackend.start(Kind.OURS, Files.createDirectory(run.resolve("shared")), run, "threads=" + threads)) {
             int rc = VhostHarness.execute("fs", "--socket", b.socket.toString(), "--hostile", "--timeout", "2000", "-q",
                     "--backend-pid", Long.toString(b.process.pid()));
             assertEquals(0, rc, "hostile mode found a problem; backend log:\n" + b.process.logTail(30));

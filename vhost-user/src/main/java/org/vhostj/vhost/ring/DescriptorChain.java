@@ -80,6 +80,27 @@ public final class DescriptorChain {
         ringSlots = 1;
     }
 
+    /**
+     * Makes this a copy of {@code other} (its buffers, head and ring slots), for a handler that serves the
+     * request after {@link org.vhostj.vhost.device.QueueHandler#onChain} returned; false (and unchanged)
+     * when {@code other} has more buffers than this chain's capacity.
+     */
+    public boolean copyFrom(DescriptorChain other) {
+        int n = other.count;
+        if (n > capacity) return false;
+        System.arraycopy(other.memory, 0, memory, 0, n);
+        System.arraycopy(other.offset, 0, offset, 0, n);
+        System.arraycopy(other.length, 0, length, 0, n);
+        System.arraycopy(other.gpa, 0, gpa, 0, n);
+        count = n;
+        readableCount = other.readableCount;
+        readableBytes = other.readableBytes;
+        writableBytes = other.writableBytes;
+        head = other.head;
+        ringSlots = other.ringSlots;
+        return true;
+    }
+
     void setHead(int head) { this.head = head; }
 
     void setRingSlots(int slots) { this.ringSlots = slots; }
