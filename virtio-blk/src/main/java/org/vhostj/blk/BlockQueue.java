@@ -354,12 +354,12 @@ final class BlockQueue implements QueueHandler {
         GuestMemory m = ctx.memory();
         if (m != pinned) {
             if (pinned != null) {
-                if (pinnedCount == 0) release(pinned);
+                if (pinnedCount == 0) pinned.unpin();
                 else retiring.put(pinned, new int[] {pinnedCount});   // rare: a new memory table while I/O is in flight
             }
             pinned = m;
             pinnedCount = 0;
-            for (int r = 0; r < m.regionCount(); r++) m.regionInfo(r).share();
+            m.pin();
         }
         pinnedCount++;
         slotMemory[slot] = m;
@@ -372,12 +372,8 @@ final class BlockQueue implements QueueHandler {
         int[] count = retiring.get(m);
         if (count != null && --count[0] == 0) {
             retiring.remove(m);
-            release(m);
+            m.unpin();
         }
-    }
-
-    private static void release(GuestMemory m) {
-        for (int r = 0; r < m.regionCount(); r++) m.regionInfo(r).release();
     }
 
     // ---- submission and completion ------------------------------------------------------------------
@@ -517,7 +513,7 @@ final class BlockQueue implements QueueHandler {
                 log.warn("queue {}: {} requests still in flight at stop; their guest memory stays mapped", ctx.queueIndex(), inFlight);
                 stopped = true;
             } else {
-                if (pinned != null) release(pinned);
+                if (pinned != null) pinned.unpin();
                 pinned = null;
             }
             ring.close();
@@ -530,9 +526,9 @@ final class BlockQueue implements QueueHandler {
             if (pool.close(1000)) {
                 // helpers ended: nothing touches guest memory or the iovecs again
                 if (inFlight > 0) log.warn("queue {}: {} requests still in flight at stop are dropped", ctx.queueIndex(), inFlight);
-                if (pinned != null) release(pinned);
+                if (pinned != null) pinned.unpin();
                 pinned = null;
-                for (GuestMemory m : retiring.keySet()) release(m);
+                for (GuestMemory m : retiring.keySet()) m.unpin();
                 retiring.clear();
                 for (IovecArray a : slotIov) a.close();
             } else {

@@ -60,7 +60,13 @@ final class RequestPool implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         synchronized (allServers) {
-            allServers.forEach(FuseServer::close);
+            for (FuseServer s : allServers) {
+                try {
+                    s.close();
+                } catch (IllegalStateException e) {   // a thread still stuck in a request uses its buffers: leave them
+                    log.warn("fs request pool: a server's buffers are still in use at close: {}", e.getMessage());
+                }
+            }
             allServers.clear();
         }
     }
@@ -100,11 +106,11 @@ final class RequestPool implements AutoCloseable {
                 r.chain.copyFrom(chain);
             }
             r.memory = ctx.memory();
-            pin(r.memory);
+            r.memory.pin();
             try {
                 threads.execute(() -> serve(r));
             } catch (RejectedExecutionException e) {   // the pool is closing (daemon shutdown): answer nothing
-                unpin(r.memory);
+                r.memory.unpin();
                 r.memory = null;
                 free.push(r);
                 return 0;
@@ -124,7 +130,7 @@ final class RequestPool implements AutoCloseable {
                 r.dataBytes = 0;
             }
             synchronized (this) {   // against stop(), which closes the eventfd
-                if (stopped) { unpin(r.memory); return; }
+                if (stopped) { r.memory.unpin(); return; }
                 finished.add(r);
                 done.signal();
             }
@@ -136,7 +142,7 @@ final class RequestPool implements AutoCloseable {
             for (Request r; (r = finished.poll()) != null; ) {
                 ctx.complete(r.chain.head(), r.used);
                 if (r.dataBytes > 0) ctx.countBytes(r.dataBytes);
-                unpin(r.memory);
+                r.memory.unpin();
                 r.memory = null;
                 free.push(r);
             }
@@ -148,17 +154,9 @@ final class RequestPool implements AutoCloseable {
             ctx.unwatch(done.fd());
             synchronized (this) {
                 stopped = true;
-                for (Request r; (r = finished.poll()) != null; ) unpin(r.memory);
+                for (Request r; (r = finished.poll()) != null; ) r.memory.unpin();
                 done.close();
             }
         }
-    }
-
-    private static void pin(GuestMemory m) {
-        for (int i = 0; i < m.regionCount(); i++) m.regionInfo(i).share();
-    }
-
-    private static void unpin(GuestMemory m) {
-        for (int i = 0; i < m.regionCount(); i++) m.regionInfo(i).release();
     }
 }

@@ -151,6 +151,19 @@ public final class GuestMemory implements AutoCloseable {
 
     public List<MemoryRegion> regions() { return List.of(regions); }
 
+    /**
+     * Keeps this snapshot's regions mapped for a request that outlives it (I/O in the kernel, a request on
+     * another thread) even if a new memory table replaces it meanwhile; each pin is undone by one {@link #unpin}.
+     */
+    public void pin() {
+        for (MemoryRegion r : regions) r.share();
+    }
+
+    /** Undoes one {@link #pin}: regions no snapshot or pin holds any more are unmapped. */
+    public void unpin() {
+        for (MemoryRegion r : regions) r.release();
+    }
+
     /** Releases this snapshot's hold on its regions (unmapping those no other snapshot holds). */
     @Override
     public void close() {
