@@ -94,9 +94,14 @@ public final class FsDaemon extends DaemonCommand {
         return new FsDevice(fs, tag, numQueues, threadPoolSize);
     }
 
+    /** The sandbox goes up before the first front-end is served, and after the socket file was made outside it. */
+    @Override
+    protected void listening(Daemon daemon) {
+        Sandbox.enter(sandboxMode);
+    }
+
     @Override
     protected void started(Daemon daemon) {
-        Sandbox.enter(sandboxMode);
         log.info("sharing {} ({} cache{}{}), sandbox {}, {}", sharedDir, cache, readonly ? ", read-only" : "", xattr ? ", xattr" : "",
                 sandboxMode.name().toLowerCase(java.util.Locale.ROOT),
                 threadPoolSize > 0 ? "requests on " + threadPoolSize + " pool threads" : "requests on the queue workers");

@@ -78,7 +78,13 @@ public abstract class DaemonCommand implements Callable<Integer> {
     /** Lets a device daemon adjust the daemon options (for example, time requests). */
     protected DaemonOptions daemonOptions(DaemonOptions options) { return options; }
 
-    /** Called once the daemon listens (before readiness is reported); a device may start its own services. */
+    /**
+     * Called once the socket exists and before any front-end is served (one that connects waits): a device
+     * confines itself here (a sandbox), after the socket file was made outside it.
+     */
+    protected void listening(Daemon daemon) {}
+
+    /** Called once the daemon serves (before readiness is reported); a device may start its own services. */
     protected void started(Daemon daemon) {}
 
     /** The busy-poll setting ({@code --poll-us}), for devices that poll their backends too. */
@@ -142,9 +148,12 @@ public abstract class DaemonCommand implements Callable<Integer> {
         });
         Runtime.getRuntime().addShutdownHook(shutdown);
         try {
-            daemon.start();
+            daemon.listen();
+            // the metrics server and pidfile before listening(): a sandbox hides the paths (and netty's native library) they need
             if (metricsAddress != null) metricsServer.set(MetricsServer.start(metricsAddress, daemon));
             if (pidfile != null) writePidfile(pidfile);
+            listening(daemon);
+            daemon.start();
             started(daemon);
         } catch (ErrnoException | IOException | IllegalArgumentException | IllegalStateException e) {
             if (!stopping.compareAndSet(false, true)) throw e;   // a signal is already stopping us

@@ -62,11 +62,22 @@ public final class Daemon implements AutoCloseable {
         for (int w = 0; w < workerCount; w++) workers[w] = new QueueWorker(w, options, options.timeRequests(), refusals);
     }
 
-    /** Binds (or adopts the inherited listener) and starts accepting on a background thread. */
-    public synchronized void start() {
-        if (control != null) throw new IllegalStateException("daemon already started");
+    /**
+     * Binds (or adopts the inherited listener) and starts the queue workers, without accepting yet: a
+     * front-end that connects now waits in the listen backlog until {@link #start()}, so a device can finish
+     * setting up (a sandbox) between the two. Does nothing the second time.
+     */
+    public synchronized void listen() {
+        if (closing) throw new IllegalStateException("daemon closed");
+        if (listener != null) return;
         listener = options.inheritedListenFd() >= 0 ? adoptListener(options.inheritedListenFd()) : bind(options.socketPath());
         for (QueueWorker w : workers) w.start();
+    }
+
+    /** {@link #listen()}s if it has not, and starts accepting on a background thread. */
+    public synchronized void start() {
+        if (control != null) throw new IllegalStateException("daemon already started");
+        listen();
         control = Thread.ofPlatform().name("vhost-control").unstarted(this::acceptLoop);
         control.setUncaughtExceptionHandler((t, e) -> {
             log.error("control thread died: {}", e.toString(), e);
@@ -144,7 +155,11 @@ public final class Daemon implements AutoCloseable {
             if (closing) return;
             closing = true;
         }
-        if (control == null) { closeWorkersAndDevice(); return; }
+        if (control == null) {   // never accepted: nothing to wait for
+            closeWorkersAndDevice();
+            if (listener != null) closeListener();
+            return;
+        }
         listener.shutdown();
         Connection c = current;
         if (c != null) c.shutdown();
@@ -156,11 +171,15 @@ public final class Daemon implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         closeWorkersAndDevice();
+        closeListener();
+        log.info("{} device stopped", device.name());
+    }
+
+    private void closeListener() {
         listener.close();
         if (ownsSocketFile) {
             try { Files.deleteIfExists(options.socketPath()); } catch (IOException e) { log.warn("cannot remove {}: {}", options.socketPath(), e.getMessage()); }
         }
-        log.info("{} device stopped", device.name());
     }
 
     private void closeWorkersAndDevice() {
