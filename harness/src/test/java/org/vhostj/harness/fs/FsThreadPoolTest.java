@@ -38,8 +38,8 @@ class FsThreadPoolTest {
             // the lease break is signalled with SIGWINCH (ignored by default) instead of SIGIO (which would end this JVM)
             assertEquals(0, LibC.fcntl(fd, F_SETSIG, SIGWINCH));
             assertEquals(0, LibC.fcntl(fd, F_SETLEASE, F_RDLCK), "read lease");
-            // a second client on the same queue that gives up after a second (its request stays in flight)
-            FuseClient quick = new FuseClient(s.session.ram(), s.fc.hiprioQueue(), s.fc.requestQueue(), 4096, 1000);
+            // a second client on the same queue that gives up after 2.5 s (its request stays in flight)
+            FuseClient quick = new FuseClient(s.session.ram(), s.fc.hiprioQueue(), s.fc.requestQueue(), 4096, 2500);
             try {
                 assertThrows(FuseException.class, () -> quick.open(leased.nodeid(), Fcntl.O_WRONLY), "an open for writing waits for the lease");
                 if (threads > 0) {
