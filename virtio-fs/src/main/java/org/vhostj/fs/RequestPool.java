@@ -30,15 +30,11 @@ import org.vhostj.vhost.ring.DescriptorChain;
 final class RequestPool implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RequestPool.class);
 
-    private final PassthroughFs fs;
-    private final FuseSession session;
     private final ExecutorService threads;
     private final ThreadLocal<FuseServer> servers;
     private final List<FuseServer> allServers = new ArrayList<>();
 
     RequestPool(PassthroughFs fs, FuseSession session, int size) {
-        this.fs = fs;
-        this.session = session;
         AtomicInteger n = new AtomicInteger();
         threads = Executors.newFixedThreadPool(size, r -> Thread.ofPlatform().daemon(true).name("vhostj-fs-pool-" + n.getAndIncrement()).unstarted(r));
         servers = ThreadLocal.withInitial(() -> {

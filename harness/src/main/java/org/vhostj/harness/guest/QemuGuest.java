@@ -342,7 +342,7 @@ public final class QemuGuest {
     }
 
     /** An executable {@code name} on PATH or in the sbin directories; null if there is none. */
-    static Path findProgram(String name) {
+    public static Path findProgram(String name) {
         List<String> dirs = new ArrayList<>(List.of(System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")));
         dirs.addAll(List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin"));
         for (String dir : dirs) {

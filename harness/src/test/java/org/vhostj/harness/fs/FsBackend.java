@@ -49,7 +49,7 @@ final class FsBackend implements AutoCloseable {
         Path log = runDir.resolve(kind.name().toLowerCase() + ".log");
         List<String> opts = List.of(options);
         List<String> cmd = new ArrayList<>();
-        String threads = opts.stream().filter(o -> o.startsWith("threads=")).map(o -> o.substring(8)).findFirst().orElse("0");
+        String threads = valueOf(opts, "threads", "0");
         if (kind == Kind.VIRTIOFSD) {
             HostPackages.require(Virtiofsd.BINARY, "qemu-system-common");
             cmd.addAll(List.of(Virtiofsd.BINARY, "--socket-path=" + socket, "-o", "source=" + shared, "-o", "cache=auto",
@@ -62,12 +62,17 @@ final class FsBackend implements AutoCloseable {
             if (opts.contains("xattr")) cmd.add("--xattr");
             if (opts.contains("readonly")) cmd.add("--readonly");
             // the escape suite runs ours without a sandbox: its confinement must not rest on one
-            String sandbox = opts.stream().filter(o -> o.startsWith("sandbox=")).map(o -> o.substring(8)).findFirst().orElse("namespace");
+            String sandbox = valueOf(opts, "sandbox", "namespace");
             cmd.addAll(List.of("--sandbox", sandbox, "--thread-pool-size", threads));
         }
         List<String> shown = cmd.stream().map(a -> a.length() > 120 ? a.substring(0, 40) + "..." : a).toList();
         System.out.println("BACKEND " + kind + ": " + String.join(" ", shown));
         return new FsBackend(kind, shared, socket, PeerProcess.start(kind.name().toLowerCase(), socket, log, cmd));
+    }
+
+    /** The value of option {@code name=VALUE} among {@code opts}, or {@code otherwise}. */
+    private static String valueOf(List<String> opts, String name, String otherwise) {
+        return opts.stream().filter(o -> o.startsWith(name + "=")).map(o -> o.substring(name.length() + 1)).findFirst().orElse(otherwise);
     }
 
     /** A session as the harness's fs tests use it: 128-entry split rings, 2 queues, memfd guest RAM. */

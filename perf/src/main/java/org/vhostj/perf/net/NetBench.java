@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.vhostj.harness.frontend.RingConfig;
 import org.vhostj.harness.frontend.VhostSession;
+import org.vhostj.harness.guest.QemuGuest;
 import org.vhostj.harness.load.NetRun;
 import org.vhostj.harness.load.RunReport;
 
@@ -40,6 +41,8 @@ public final class NetBench {
 
     private static final AtomicInteger PREFIXES = new AtomicInteger(), RUNS = new AtomicInteger();
     static final int WARMUP_SECONDS = 5;
+    /** The dpdk-testpmd found at start (net_vhost and virtio_user both run in it). */
+    private static Path testpmd;
 
     public static void main(String[] args) throws Exception {
         int seconds = 4, reps = 3, pollUs = 200;
@@ -62,7 +65,8 @@ public final class NetBench {
                 }
             }
         }
-        if (!onPath("dpdk-testpmd")) {   // both net_vhost and virtio_user are testpmd
+        testpmd = QemuGuest.findProgram("dpdk-testpmd");   // both net_vhost and virtio_user are testpmd
+        if (testpmd == null) {
             System.err.println("vhost-perf net: dpdk-testpmd is missing (apt-get install dpdk-dev)");
             System.exit(2);
         }
@@ -122,9 +126,10 @@ public final class NetBench {
     }
 
     /**
-     * The median of ours/DPDK over the repetitions, each run divided by the peer run next to it in time (the
-     * interleaving puts them back to back): on these hosts a run's rate moves 2-3x with where the hypervisor
-     * puts the two vCPUs, and a pair mostly shares that state, which the best and median of each side do not.
+     * Ours/DPDK for each repetition, each run divided by the peer run next to it in time (the interleaving
+     * puts them back to back); their median is the "paired" column. On these hosts a run's rate moves 2-3x
+     * with where the hypervisor puts the two vCPUs, and a pair mostly shares that state, which the best and
+     * median of each side do not.
      */
     static List<Double> pairedRatios(List<Double> ours, List<Double> peer) {
         List<Double> r = new ArrayList<>();
@@ -274,20 +279,13 @@ public final class NetBench {
     /** dpdk-testpmd on lcores 0,1 without hugepages; forwarding on lcore 1 - mainLcore. */
     private static Proc testpmd(String name, Path log, int mainLcore, String vdev, String mode, int size) throws IOException {
         String prefix = "vhostj-netbench-" + name + "-" + ProcessHandle.current().pid() + "-" + PREFIXES.incrementAndGet();
-        List<String> cmd = List.of("dpdk-testpmd", "-l", "0,1", "--main-lcore", Integer.toString(mainLcore), "--no-huge", "-m", "256",
+        List<String> cmd = List.of(testpmd.toString(), "-l", "0,1", "--main-lcore", Integer.toString(mainLcore), "--no-huge", "-m", "256",
                 "--no-pci", "--no-telemetry", "--file-prefix=" + prefix, "--vdev", vdev, "--",
                 "--forward-mode=" + mode, "--nb-cores=1", "--stats-period=1", "--total-num-mbufs=32768", "--txpkts=" + size,
                 "--eth-peer=0,02:00:00:00:00:01");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();
         return new Proc(name, p, prefix, null);
-    }
-
-    private static boolean onPath(String program) {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
-            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) return true;
-        }
-        return false;
     }
 
     private static void awaitSocket(Proc p, Path sock) throws Exception {

@@ -143,9 +143,9 @@ public final class UdpBackend implements NetBackend {
             boolean fragment = (b.getUnsignedShort(at + 20) & 0x3fff) != 0;
             if ((proto == 6 || proto == 17) && !fragment && ihl >= 20 && len >= 14 + ihl + 4) h = h * 31 + b.getInt(at + 14 + ihl);
         } else if (type == 0x86dd && len >= 54) {
-            h = b.getUnsignedByte(at + 20);
-            for (int i = 22; i < 54; i += 4) h = h * 31 + b.getInt(at + i);
             int next = b.getUnsignedByte(at + 20);
+            h = next;
+            for (int i = 22; i < 54; i += 4) h = h * 31 + b.getInt(at + i);
             if ((next == 6 || next == 17) && len >= 58) h = h * 31 + b.getInt(at + 54);
         } else {
             h = b.getInt(at) * 31 + b.getInt(at + 4);
